@@ -1,0 +1,227 @@
+"""Extract songs and playlists from the Spotify Playlists dataset zip.
+
+Input: the dataset zip (one member, ``spotify_dataset.csv``: header
+``"user_id", "artistname", "trackname", "playlistname"``, every field in double
+quotes, ``\\`` as escape character).
+
+Outputs, under the run folder's ``datasets/``:
+- ``songs`` (track_id, artist, track, playlist_count): one row per song, a song
+  being (artist, track) after the seed's name normalisation plus lower case,
+  shown with its most frequent raw spelling; only songs in at least
+  ``--min-playlists`` distinct playlists.
+- ``playlist_tracks`` (playlist_id, track_id): distinct pairs, for kept songs; a
+  playlist is (user_id, playlistname).
+- ``rejects`` (line, reject_reason): every line that was not accepted, by reason
+  (``malformed_line``, ``blank_user_id``, ``blank_artist``, ``blank_track``).
+and ``metrics/extract.json`` with the row accounting (rows read = accepted + rejected).
+
+Ids are 64-bit hashes of the normalised key, so a song keeps its track_id
+across refreshes; the validation suites check they are unique.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from spark_jobs.common import RunFolder, build_session
+
+CSV_MEMBER_NAME = "spotify_dataset.csv"
+EXPECTED_COLUMNS = ["user_id", "artistname", "trackname", "playlistname"]
+REJECT_REASONS = ["malformed_line", "blank_user_id", "blank_artist", "blank_track"]
+
+# One quoted field: anything but a quote or a backslash, or a backslash escape.
+_FIELD = r'"((?:[^"\\]|\\.)*)"'
+LINE_PATTERN = r"^" + r",\s*".join([_FIELD] * 4) + r"\s*$"
+
+
+def collapse_whitespace(column: Column) -> Column:
+    return F.regexp_replace(F.regexp_replace(column, r"\s+", " "), r"^ | $", "")
+
+
+def normalise_artist(column: Column) -> Column:
+    """The seed's artist rule (``&`` becomes ``and``, whitespace collapsed), in lower case."""
+    return F.lower(collapse_whitespace(F.regexp_replace(column, "&", " and ")))
+
+
+def normalise_track(column: Column) -> Column:
+    """The seed's track rule, in lower case.
+
+    Bracketed parts ``(...)`` / ``[...]`` are removed, anything after ``- `` or
+    ``/`` is dropped, whitespace collapsed. A name that this empties (``(Intro)``)
+    keeps its whole collapsed name instead of becoming blank.
+    """
+    without_brackets = F.regexp_replace(column, r"\([^)]*\)|\[[^\]]*\]", " ")
+    shortened = collapse_whitespace(F.regexp_replace(without_brackets, r"(- |/).*$", ""))
+    return F.lower(F.when(shortened != "", shortened).otherwise(collapse_whitespace(column)))
+
+
+def _unescape(column: Column) -> Column:
+    return F.regexp_replace(column, r"\\(.)", "$1")
+
+
+def parse_lines(lines: DataFrame) -> DataFrame:
+    """Parse data lines (column ``value``, header removed) into fields and a reject reason.
+
+    Returns user_id, artistname, trackname, playlistname, line, reject_reason
+    (null when the row is accepted).
+    """
+    line = F.col("line")
+    is_wellformed = line.rlike(LINE_PATTERN)
+    fields = [
+        F.when(is_wellformed, _unescape(F.regexp_extract(line, LINE_PATTERN, i + 1))).alias(name)
+        for i, name in enumerate(EXPECTED_COLUMNS)
+    ]
+
+    def is_blank(name: str) -> Column:
+        return collapse_whitespace(F.col(name)) == ""
+
+    reason = (
+        F.when(~is_wellformed, "malformed_line")
+        .when(is_blank("user_id"), "blank_user_id")
+        .when(is_blank("artistname"), "blank_artist")
+        .when(is_blank("trackname"), "blank_track")
+    )
+    return lines.select(F.col("value").alias("line")).select(*fields, "line").withColumn("reject_reason", reason)
+
+
+def key_rows(accepted: DataFrame) -> DataFrame:
+    """Add each accepted row's song key, track_id and playlist_id."""
+    return (
+        accepted.withColumn("artist_key", normalise_artist(F.col("artistname")))
+        .withColumn("track_key", normalise_track(F.col("trackname")))
+        .withColumn("track_id", F.xxhash64("artist_key", "track_key"))
+        .withColumn("playlist_id", F.xxhash64("user_id", "playlistname"))
+    )
+
+
+def playlist_song_pairs(keyed: DataFrame) -> DataFrame:
+    """Distinct (playlist_id, track_id) pairs of all accepted rows."""
+    return keyed.select("playlist_id", "track_id").distinct()
+
+
+def display_names(keyed: DataFrame) -> DataFrame:
+    """Each song's most frequent raw spelling (ties: the alphabetically first)."""
+    spellings = keyed.groupBy("track_id", "artistname", "trackname").agg(F.count("*").alias("spelling_rows"))
+    order = Window.partitionBy("track_id").orderBy(
+        F.col("spelling_rows").desc(), F.col("artistname"), F.col("trackname")
+    )
+    return (
+        spellings.withColumn("spelling_rank", F.row_number().over(order))
+        .where("spelling_rank = 1")
+        .select("track_id", F.col("artistname").alias("artist"), F.col("trackname").alias("track"))
+    )
+
+
+def songs_table(keyed: DataFrame, pairs: DataFrame, min_playlists: int) -> DataFrame:
+    """Songs in at least ``min_playlists`` distinct playlists: track_id, artist, track, playlist_count."""
+    counts = pairs.groupBy("track_id").agg(F.count("*").alias("playlist_count"))
+    kept = counts.where(F.col("playlist_count") >= min_playlists)
+    return kept.join(display_names(keyed), "track_id").select("track_id", "artist", "track", "playlist_count")
+
+
+def playlist_tracks_table(pairs: DataFrame, songs: DataFrame) -> DataFrame:
+    """The playlist/song pairs of kept songs."""
+    return pairs.join(songs.select("track_id"), "track_id", "left_semi").select("playlist_id", "track_id")
+
+
+def rejects_table(parsed: DataFrame) -> DataFrame:
+    return parsed.where(F.col("reject_reason").isNotNull()).select("line", "reject_reason")
+
+
+def count_by_reason(parsed: DataFrame) -> dict[str, int]:
+    """Row accounting: rows read, accepted, rejected and rejected by reason."""
+    counts = {
+        row["reject_reason"]: row["rows"]
+        for row in parsed.groupBy("reject_reason").agg(F.count("*").alias("rows")).collect()
+    }
+    accepted = counts.pop(None, 0)
+    by_reason = {reason: counts.get(reason, 0) for reason in REJECT_REASONS}
+    return {
+        "rows_read": accepted + sum(by_reason.values()),
+        "rows_accepted": accepted,
+        "rows_rejected": sum(by_reason.values()),
+        "rows_rejected_by_reason": by_reason,
+    }
+
+
+def unpack_csv(zip_path: Path, destination: Path) -> Path:
+    """Stream the CSV member out of the zip (Spark cannot read zip files)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        if CSV_MEMBER_NAME not in archive.namelist():
+            raise ValueError(f"{zip_path} holds {archive.namelist()}, not {CSV_MEMBER_NAME}")
+        with archive.open(CSV_MEMBER_NAME) as source, open(destination, "wb") as target:
+            shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+    return destination
+
+
+def check_header(csv_path: Path) -> str:
+    """Fail clearly on a file that is not the dataset; return the header line."""
+    with open(csv_path, encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\r\n")
+    columns = [part.strip().strip('"') for part in header.split(",")]
+    if columns != EXPECTED_COLUMNS:
+        raise ValueError(f"{csv_path}: header {header!r} does not name the columns {EXPECTED_COLUMNS}")
+    return header
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="extract", description="Extract songs and playlists from the dataset zip.")
+    parser.add_argument("--source-zip", required=True, help="path of the downloaded dataset zip")
+    parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
+    parser.add_argument("--min-playlists", type=int, default=2, help="drop songs in fewer playlists (default 2)")
+    args = parser.parse_args(argv)
+    if args.min_playlists < 1:
+        parser.error("--min-playlists must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    run = RunFolder(args.run_dir)
+    csv_path = unpack_csv(Path(args.source_zip), run.path / "raw" / CSV_MEMBER_NAME)
+    check_header(csv_path)
+
+    spark = build_session("extract")
+    # The file's first line (offset id 0 of the first split) is the header checked above.
+    lines = spark.read.text(str(csv_path)).withColumn("line_offset_id", F.monotonically_increasing_id())
+    data_lines = lines.where("line_offset_id > 0").select("value")
+
+    parsed = parse_lines(data_lines).persist(StorageLevel.MEMORY_AND_DISK)
+    accounting = count_by_reason(parsed)
+    rejects_table(parsed).write.mode("overwrite").parquet(run.dataset("rejects"))
+
+    keyed = key_rows(parsed.where(F.col("reject_reason").isNull())).persist(StorageLevel.MEMORY_AND_DISK)
+    pairs = playlist_song_pairs(keyed).persist(StorageLevel.MEMORY_AND_DISK)
+    songs_table(keyed, pairs, args.min_playlists).write.mode("overwrite").parquet(run.dataset("songs"))
+    songs = spark.read.parquet(run.dataset("songs"))
+    playlist_tracks_table(pairs, songs).write.mode("overwrite").parquet(run.dataset("playlist_tracks"))
+
+    playlist_keys = keyed.select("user_id", "playlistname", "playlist_id").distinct().persist()
+    metrics = {
+        **accounting,
+        "min_playlists": args.min_playlists,
+        "songs_total": pairs.select("track_id").distinct().count(),
+        "songs_kept": songs.count(),
+        "playlists_by_name": playlist_keys.select("user_id", "playlistname").distinct().count(),
+        "playlists_by_id": playlist_keys.select("playlist_id").distinct().count(),
+        "playlist_song_pairs_total": pairs.count(),
+        "playlist_tracks": spark.read.parquet(run.dataset("playlist_tracks")).count(),
+        "rejects_written": spark.read.parquet(run.dataset("rejects")).count(),
+    }
+    run.write_metrics("extract", metrics)
+    csv_path.unlink()
+    print(f"extract: {metrics}")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()

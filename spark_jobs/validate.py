@@ -1,0 +1,68 @@
+"""Validate a stage's outputs with Great Expectations before anything downstream uses them.
+
+Inputs: the run folder's datasets and metrics, and the suites in
+``<suites-dir>/<stage>/*.json`` (each names its dataset in ``meta.dataset``).
+Output: ``validation/<stage>.json`` (the report). Exit status 1, with every
+failed expectation listed, when any expectation fails, so the Airflow task fails
+and nothing downstream (publish) runs.
+
+Besides the Parquet datasets, suites can validate ``extract_accounting``: one
+row built from ``metrics/extract.json`` (the row accounting of the extract job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from spark_jobs.common import RunFolder, build_session, write_json
+from spotify_recs.validation import failures, load_suites, validate_dataframes
+
+STAGE_DATASETS = {
+    "extract": ["songs", "playlist_tracks", "rejects"],
+    "recommendations": ["songs", "recommendations"],
+}
+ACCOUNTING_COLUMNS = ["rows_read", "rows_accepted", "rows_rejected", "playlists_by_name", "playlists_by_id"]
+
+
+def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:
+    """One row: the extract job's row accounting, with one column per reject reason."""
+    row = {name: int(metrics[name]) for name in ACCOUNTING_COLUMNS}
+    row.update({f"rejected_{reason}": int(n) for reason, n in metrics["rows_rejected_by_reason"].items()})
+    return spark.createDataFrame([row])
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="validate", description="Validate a stage's outputs with Great Expectations.")
+    parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
+    parser.add_argument("--stage", required=True, choices=sorted(STAGE_DATASETS), help="which outputs to validate")
+    parser.add_argument("--suites-dir", required=True, help="folder holding one sub-folder of suites per stage")
+    parser.add_argument("--top-k", type=int, default=20, help="the run's top_k, a suite parameter (default 20)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    run = RunFolder(args.run_dir)
+    suites = load_suites(Path(args.suites_dir) / args.stage)
+    spark = build_session(f"validate_{args.stage}")
+    frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[args.stage]}
+    if args.stage == "extract":
+        frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
+
+    report = validate_dataframes(suites, frames, parameters={"top_k": args.top_k, "min_playlists": run.read_metrics("extract")["min_playlists"]})
+    write_json(run.validation_file(args.stage), report)
+    spark.stop()
+    failed = failures(report)
+    if failed:
+        print(f"validation of {args.stage} FAILED ({len(failed)} expectation(s)):", *failed, sep="\n  ")
+        sys.exit(1)
+    checked = sum(len(s["results"]) for s in report["suites"])
+    print(f"validation of {args.stage} passed: {checked} expectations in {len(report['suites'])} suites")
+
+
+if __name__ == "__main__":
+    main()
