@@ -24,9 +24,7 @@ from spark_jobs.common import RunFolder, build_session
 
 def song_playlist_sets(playlist_tracks: DataFrame) -> DataFrame:
     """track_id, playlist_ids (sorted array of the song's distinct playlists)."""
-    return playlist_tracks.groupBy("track_id").agg(
-        F.array_sort(F.collect_set("playlist_id")).alias("playlist_ids")
-    )
+    return playlist_tracks.groupBy("track_id").agg(F.array_sort(F.collect_set("playlist_id")).alias("playlist_ids"))
 
 
 def minhash_signatures(playlist_sets: DataFrame, num_perm: int) -> DataFrame:

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.stage == "extract":
         frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
 
-    report = validate_dataframes(suites, frames, parameters={"top_k": args.top_k, "min_playlists": run.read_metrics("extract")["min_playlists"]})
+    parameters = {"top_k": args.top_k, "min_playlists": run.read_metrics("extract")["min_playlists"]}
+    report = validate_dataframes(suites, frames, parameters=parameters)
     write_json(run.validation_file(args.stage), report)
     spark.stop()
     failed = failures(report)

@@ -68,7 +68,7 @@ def validate_dataframes(
     for suite_content in suites:
         dataset = suite_content["meta"]["dataset"]
         if dataset not in frames:
-            raise KeyError(f"suite {suite_content['name']!r} validates {dataset!r}, which is not among {sorted(frames)}")
+            raise KeyError(f"suite {suite_content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
         batch_definition = source.add_dataframe_asset(suite_content["name"]).add_batch_definition_whole_dataframe(
             "whole"
         )

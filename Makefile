@@ -1,0 +1,62 @@
+# Everything runs in .venv, created from the pinned requirements.txt on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= $(CURDIR)/data
+DEMO_ROWS ?= 100000
+SOURCE_URL ?= https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1
+PYTEST_ARGS ?=
+
+export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help venv demo run test test-unit lint format stop-warehouse sql clean
+
+help:
+	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
+	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset)"
+	@echo "make test   - all tests (unit, DAG integrity, end to end)"
+	@echo "make test-unit - the fast tests only"
+	@echo "make lint   - ruff check and format check"
+	@echo "make sql    - open a SQL prompt on the warehouse"
+	@echo "make stop-warehouse - stop the embedded PostgreSQL"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+demo: venv
+	$(PY) -m spotify_recs.local_run --sample-rows $(DEMO_ROWS)
+
+run: venv
+	$(PY) -m spotify_recs.local_run --source-url '$(SOURCE_URL)'
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+sql: venv
+	@eval "$$($(PY) -m spotify_recs.warehouse psql)"
+
+stop-warehouse: venv
+	$(PY) -m spotify_recs.warehouse stop
+
+clean:
+	-$(PY) -m spotify_recs.warehouse stop
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,2 @@
+-- The schema analysts query. Idempotent.
+create schema if not exists music;

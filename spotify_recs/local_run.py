@@ -1,0 +1,156 @@
+"""Run the whole DAG from the command line (``make demo`` / ``make run``) and show what it published.
+
+1. The warehouse: ``AIRFLOW_CONN_WAREHOUSE`` when set, else an embedded
+   PostgreSQL under the data directory (left running for the SQL prompt).
+2. Airflow's configuration: ``AIRFLOW_HOME`` under the data directory, this
+   repository's ``dags/``, no examples, ``spark_default`` = ``local[*]`` unless set.
+3. ``airflow db migrate`` then ``airflow dags test spotify_recommendations``
+   with the given params; its full log goes to ``<data>/logs/``.
+4. Prints recommendations read back from PostgreSQL and a command that opens a
+   SQL prompt on the published tables.
+
+Usage: ``python -m spotify_recs.local_run --source-url URL [--param name=value ...] [--sample-rows N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from spotify_recs.paths import PROJECT_ROOT, data_dir
+from spotify_recs.warehouse import libpq_uri, psql_command
+
+DAG_ID = "spotify_recommendations"
+SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
+SAMPLE_QUERY = """
+with most_listed as (
+    select track_id from music.tracks order by playlist_count desc, track_id limit %(songs)s
+)
+select artist, track, rank, recommended_artist, recommended_track, similarity, shared_playlists
+from music.recommendations_named
+where track_id in (select track_id from most_listed) and rank <= %(per_song)s
+order by artist, track, rank
+"""
+
+
+def airflow_environment(data: Path) -> dict[str, str]:
+    """The environment ``airflow`` commands run with: this project's DAGs, a local metadata DB."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(data / "airflow"))
+    env.setdefault("AIRFLOW_CONN_SPARK_DEFAULT", SPARK_LOCAL_CONNECTION)
+    env.update(
+        {
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "SPOTIFY_RECS_DATA_DIR": str(data),
+            "PATH": venv_bin + os.pathsep + env.get("PATH", ""),
+            "GX_ANALYTICS_ENABLED": "false",
+        }
+    )
+    return env
+
+
+def warehouse_connection(data: Path) -> dict:
+    """The warehouse as an Airflow connection dict; starts the embedded PostgreSQL when none is configured."""
+    configured = os.environ.get("AIRFLOW_CONN_WAREHOUSE")
+    if configured:
+        from airflow.sdk import Connection
+
+        connection = Connection.from_json(configured) if configured.lstrip().startswith("{") else None
+        if connection is None:
+            from airflow.models.connection import Connection as ModelConnection
+
+            connection = ModelConnection(uri=configured)
+        return {
+            "host": connection.host,
+            "port": connection.port,
+            "login": connection.login,
+            "password": connection.password,
+            "schema": connection.schema,
+        }
+    from spotify_recs.warehouse import start
+
+    print(f"starting the embedded PostgreSQL under {data / 'postgres'} (AIRFLOW_CONN_WAREHOUSE is not set)")
+    return start(data / "postgres")
+
+
+def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
+    """Run a command with its output in ``log_path``; on failure show its end and exit."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a") as log:
+        log.write(f"\n$ {' '.join(command)}\n")
+        log.flush()
+        result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        tail = log_path.read_text().splitlines()[-60:]
+        print("\n".join(tail), file=sys.stderr)
+        sys.exit(f"`{' '.join(command)}` failed (exit {result.returncode}); full log: {log_path}")
+
+
+def print_recommendations(connection: dict, songs: int = 3, per_song: int = 5) -> None:
+    import psycopg2
+
+    with psycopg2.connect(libpq_uri(connection)) as db, db.cursor() as cursor:
+        cursor.execute("select count(*) from music.tracks")
+        (tracks,) = cursor.fetchone()
+        cursor.execute("select count(*) from music.recommendations")
+        (recommendations,) = cursor.fetchone()
+        cursor.execute(SAMPLE_QUERY, {"songs": songs, "per_song": per_song})
+        rows = cursor.fetchall()
+    print(f"\nmusic.tracks: {tracks} songs, music.recommendations: {recommendations} rows")
+    current = None
+    for artist, track, rank, rec_artist, rec_track, similarity, shared in rows:
+        if (artist, track) != current:
+            current = (artist, track)
+            print(f"\nPeople who put '{track}' by {artist} in their playlists also put:")
+        print(f"  {rank:>2}. {rec_track} by {rec_artist}  (Jaccard {similarity:.3f}, {shared} playlists together)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source-url", help="dataset zip URL (default: the DAG's default, the Zenodo URL)")
+    parser.add_argument("--sample-rows", type=int, help="generate a sample of this many rows and use it as the source")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="another DAG param")
+    args = parser.parse_args(argv)
+
+    data = data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    conf: dict[str, object] = {}
+    if args.sample_rows:
+        from spotify_recs.sample_data import write_sample_zip
+
+        sample = data / "sample" / f"spotify_playlists_{args.sample_rows}.zip"
+        if not sample.exists():
+            write_sample_zip(sample, args.sample_rows, seed=42)
+            print(f"generated a sample dataset of {args.sample_rows} rows: {sample}")
+        conf["source_url"] = sample.as_uri()
+    if args.source_url:
+        conf["source_url"] = args.source_url
+    for item in args.param:
+        name, _, value = item.partition("=")
+        conf[name] = int(value) if value.lstrip("-").isdigit() else value
+
+    connection = warehouse_connection(data)
+    env = airflow_environment(data)
+    env["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "postgres", **connection})
+    log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    airflow = str(Path(sys.executable).parent / "airflow")
+    print(f"running {DAG_ID} with {conf or 'its default params'}; log: {log_path}")
+    started = time.monotonic()
+    run_logged([airflow, "db", "migrate"], env, log_path)
+    run_logged([airflow, "dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log_path)
+    print(f"the DAG run succeeded in {time.monotonic() - started:.0f} s")
+
+    print_recommendations(connection)
+    print(f"\nOpen a SQL prompt on the published tables:\n  {psql_command(connection)}")
+    print("  then try: select * from music.recommendations_named limit 20;")
+
+
+if __name__ == "__main__":
+    main()
