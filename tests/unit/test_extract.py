@@ -1,0 +1,153 @@
+"""The extract job's transforms on hand-made lines with known answers."""
+
+from pyspark.sql import Row
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from spark_jobs import extract
+
+USER = "9cc0cfd4d7d7885102480dd99e7a90d6"
+OTHER_USER = "07f0fc3be95dcd878966b1f9572ff670"
+
+
+def lines(spark, *values):
+    return spark.createDataFrame([(v,) for v in values], "value string")
+
+
+def test_parse_lines_reads_the_real_format(spark):
+    parsed = extract.parse_lines(
+        lines(
+            spark,
+            f'"{USER}","Elvis Costello","(The Angels Wanna Wear My) Red Shoes","HARD ROCK 2010"',
+            f'"{USER}","The \\"Quoted\\" Band","Back\\\\slash, with comma","Café"',
+            f'"{USER}", "Björk", "Jóga", "Mix"',
+        )
+    )
+    expected = [
+        Row(
+            user_id=USER,
+            artistname="Elvis Costello",
+            trackname="(The Angels Wanna Wear My) Red Shoes",
+            playlistname="HARD ROCK 2010",
+            reject_reason=None,
+        ),
+        Row(
+            user_id=USER,
+            artistname='The "Quoted" Band',
+            trackname="Back\\slash, with comma",
+            playlistname="Café",
+            reject_reason=None,
+        ),
+        Row(user_id=USER, artistname="Björk", trackname="Jóga", playlistname="Mix", reject_reason=None),
+    ]
+    assertDataFrameEqual(parsed.drop("line"), expected)
+
+
+def test_parse_lines_gives_each_rejected_line_its_reason(spark):
+    bad = [
+        (f'"{USER}","Only Three Fields","Some Song"', "malformed_line"),
+        (f'"{USER}","Unterminated,"Some Song","Mix', "malformed_line"),
+        (f'"{USER}","Stray "quote" Artist","Some Song","Mix"', "malformed_line"),
+        (f'"{USER}","Artist","Song","Mix","extra field"', "malformed_line"),
+        ("", "malformed_line"),
+        ('"","Artist","Song","Mix"', "blank_user_id"),
+        (f'"{USER}","","Song","Mix"', "blank_artist"),
+        (f'"{USER}","   ","Song","Mix"', "blank_artist"),
+        (f'"{USER}","Artist","","Mix"', "blank_track"),
+    ]
+    parsed = extract.parse_lines(lines(spark, *[line for line, _ in bad]))
+    assertDataFrameEqual(
+        parsed.select("line", "reject_reason"), [Row(line=line, reject_reason=reason) for line, reason in bad]
+    )
+
+
+def test_a_blank_playlist_name_is_still_a_playlist(spark):
+    parsed = extract.parse_lines(lines(spark, f'"{USER}","Artist","Song",""'))
+    assert parsed.first()["reject_reason"] is None
+
+
+def test_count_by_reason_accounts_for_every_row(spark):
+    parsed = extract.parse_lines(
+        lines(spark, f'"{USER}","A","B","C"', f'"{USER}","A","B","D"', f'"{USER}","","B","C"', "garbage")
+    )
+    assert extract.count_by_reason(parsed) == {
+        "rows_read": 4,
+        "rows_accepted": 2,
+        "rows_rejected": 2,
+        "rows_rejected_by_reason": {"malformed_line": 1, "blank_user_id": 0, "blank_artist": 1, "blank_track": 0},
+    }
+
+
+def test_normalisation_follows_the_seeds_rules(spark):
+    names = spark.createDataFrame(
+        [
+            ("Simon & Garfunkel", "Mrs. Robinson (From The Graduate)"),
+            ("Simon and  Garfunkel", "Mrs. Robinson - Remastered"),
+            ("Hall&Oates", "Maneater [Live] / Bonus"),
+            ("  Björk ", "(Intro)"),
+            ("AC/DC", "Back In Black"),
+        ],
+        "artist string, track string",
+    )
+    result = names.select(
+        extract.normalise_artist(F.col("artist")).alias("artist"),
+        extract.normalise_track(F.col("track")).alias("track"),
+    )
+    assertDataFrameEqual(
+        result,
+        [
+            Row(artist="simon and garfunkel", track="mrs. robinson"),
+            Row(artist="simon and garfunkel", track="mrs. robinson"),
+            Row(artist="hall and oates", track="maneater"),
+            Row(artist="björk", track="(intro)"),
+            Row(artist="ac/dc", track="back in black"),
+        ],
+    )
+
+
+def _accepted(spark, rows):
+    text = [f'"{user}","{artist}","{track}","{playlist}"' for user, artist, track, playlist in rows]
+    return extract.key_rows(extract.parse_lines(lines(spark, *text)).where("reject_reason is null"))
+
+
+def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spark):
+    keyed = _accepted(
+        spark,
+        [
+            (USER, "Simon & Garfunkel", "The Boxer", "Folk"),
+            (USER, "Simon & Garfunkel", "The Boxer", "Folk"),  # a duplicate row: still one playlist
+            (USER, "Simon and Garfunkel", "The Boxer (Live)", "Evening"),
+            (OTHER_USER, "Simon & Garfunkel", "The Boxer", "Folk"),  # another user's "Folk": another playlist
+            (USER, "Only Once", "Rare Song", "Folk"),
+        ],
+    )
+    pairs = extract.playlist_song_pairs(keyed)
+    songs = extract.songs_table(keyed, pairs, min_playlists=2)
+    assertDataFrameEqual(songs.drop("track_id"), [Row(artist="Simon & Garfunkel", track="The Boxer", playlist_count=3)])
+    playlist_tracks = extract.playlist_tracks_table(pairs, songs)
+    assert playlist_tracks.count() == 3
+    assert playlist_tracks.select("track_id").distinct().count() == 1
+
+
+def test_ids_are_stable_hashes_of_the_normalised_key(spark):
+    first = _accepted(spark, [(USER, "Simon & Garfunkel", "The Boxer", "Folk")]).first()
+    again = _accepted(spark, [(OTHER_USER, "simon and garfunkel", "The Boxer [Mono]", "Other")]).first()
+    assert first["track_id"] == again["track_id"]
+    assert first["playlist_id"] != again["playlist_id"]
+
+
+def test_display_name_is_the_most_frequent_spelling(spark):
+    keyed = _accepted(
+        spark,
+        [
+            (USER, "SIMON & GARFUNKEL", "The Boxer", "A"),
+            (USER, "Simon & Garfunkel", "The Boxer", "B"),
+            (USER, "Simon & Garfunkel", "The Boxer", "C"),
+        ],
+    )
+    assert extract.display_names(keyed).first()["artist"] == "Simon & Garfunkel"
+
+
+def test_rejects_table_keeps_the_line_and_reason(spark):
+    parsed = extract.parse_lines(lines(spark, f'"{USER}","A","B","C"', "garbage"))
+    assertDataFrameEqual(extract.rejects_table(parsed), [Row(line="garbage", reject_reason="malformed_line")])
