@@ -33,7 +33,7 @@ def test_dag_files_import_without_errors(dagbag):
 
 def test_one_task_per_stage_in_order(dag):
     assert sorted(dag.task_ids) == sorted(STAGES)
-    for upstream, downstream in zip(STAGES, STAGES[1:]):
+    for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
     assert dag.get_task("download").upstream_task_ids == set()
 

@@ -56,7 +56,9 @@ def test_the_accounting_identity_is_checked(spark):
         "rejects": spark.createDataFrame([("garbage", "malformed_line")], "line string, reject_reason string"),
     }
     report = validate_dataframes(suites, frames)
-    assert failures(report) == ["extract_accounting: rows read = rows accepted + rows rejected -> {'observed_value': 1}"]
+    assert failures(report) == [
+        "extract_accounting: rows read = rows accepted + rows rejected -> {'observed_value': 1}"
+    ]
 
 
 def test_every_suite_names_its_dataset():

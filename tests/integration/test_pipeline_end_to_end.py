@@ -1,0 +1,160 @@
+"""The whole DAG on a generated sample: downloaded over real HTTP, published to a real PostgreSQL,
+checked against exact Jaccard similarities computed independently from the raw CSV."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from spotify_recs.paths import PROJECT_ROOT, run_folder
+from spotify_recs.sample_data import HEADER_LINE, write_sample_zip
+from tests.http_server import FileServer
+from tests.reference import Reference, read_reference, song_key, songs_by_playlist
+
+pytestmark = pytest.mark.integration
+
+ROWS = 20_000
+SEED = 11
+RECALL_AT = 10
+
+
+@pytest.fixture(scope="module")
+def dag():
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
+
+
+def run_dag(dag, source_url: str, **params):
+    return dag.test(run_conf={"source_url": source_url, **params})
+
+
+def task_states(dag_run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def fetch(db, query: str) -> list[tuple]:
+    with db.cursor() as cursor:
+        cursor.execute(query)
+        rows = cursor.fetchall()
+    db.rollback()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sample_zip(tmp_path_factory) -> Path:
+    return write_sample_zip(tmp_path_factory.mktemp("served") / "spotify_playlists.zip", ROWS, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def reference(sample_zip) -> Reference:
+    return read_reference(sample_zip)
+
+
+@pytest.fixture(scope="module")
+def good_run(dag, sample_zip, warehouse_connection, airflow_db):
+    with FileServer(sample_zip.parent) as server:
+        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}")
+        assert server.gets == 1
+    return dag_run
+
+
+@pytest.fixture(scope="module")
+def published(good_run, warehouse_connection):
+    from spotify_recs.warehouse import connect
+
+    db = connect(warehouse_connection)
+    tracks = {row[0]: row[1:] for row in fetch(db, "select track_id, artist, track, playlist_count from music.tracks")}
+    recommendations = fetch(
+        db, "select track_id, recommended_track_id, rank, similarity, shared_playlists from music.recommendations"
+    )
+    db.close()
+    return tracks, recommendations
+
+
+def test_every_stage_succeeded(good_run):
+    assert str(good_run.state) == "success"
+    assert set(task_states(good_run).values()) == {"success"}
+
+
+def test_row_accounting_matches_the_raw_file(good_run, reference):
+    metrics = json.loads((Path(run_folder(good_run.dag_id, good_run.run_id)) / "metrics" / "extract.json").read_text())
+    assert metrics["rows_read"] == ROWS == reference.rows_read
+    assert metrics["rows_read"] == metrics["rows_accepted"] + metrics["rows_rejected"]
+    assert {k: v for k, v in metrics["rows_rejected_by_reason"].items() if v} == dict(reference.rejected)
+
+
+def test_published_songs_are_the_songs_in_at_least_two_playlists(published, reference):
+    tracks, _ = published
+    kept = reference.kept_songs(min_playlists=2)
+    by_key = {song_key(artist, track): count for artist, track, count in tracks.values()}
+    assert len(by_key) == len(tracks)
+    assert by_key == {song: len(playlists) for song, playlists in kept.items()}
+
+
+def test_every_published_similarity_is_the_exact_jaccard(published, reference):
+    tracks, recommendations = published
+    assert len(recommendations) > 1000
+    for track_id, recommended_id, _, similarity, shared in recommendations:
+        exact, exact_shared = reference.jaccard(song_key(*tracks[track_id][:2]), song_key(*tracks[recommended_id][:2]))
+        assert similarity == pytest.approx(exact, abs=1e-12)
+        assert shared == exact_shared
+
+
+def test_recall_at_10_against_the_exact_top_10(published, reference):
+    """Tie-aware: a recommendation counts when its exact similarity reaches the exact 10th best."""
+    tracks, recommendations = published
+    kept = reference.kept_songs(min_playlists=2)
+    songs_in = songs_by_playlist(kept)
+    returned: dict[tuple, list[tuple]] = {}
+    for track_id, recommended_id, rank, _, _ in recommendations:
+        if rank <= RECALL_AT:
+            returned.setdefault(song_key(*tracks[track_id][:2]), []).append(song_key(*tracks[recommended_id][:2]))
+    hits = relevant = 0
+    for song in kept:
+        neighbours = reference.neighbours(song, kept, songs_in)[:RECALL_AT]
+        if not neighbours:
+            continue
+        threshold = neighbours[-1][0]
+        found = sum(1 for other in returned.get(song, []) if reference.jaccard(song, other)[0] >= threshold)
+        hits += min(found, len(neighbours))
+        relevant += len(neighbours)
+    recall = hits / relevant
+    print(f"recall@{RECALL_AT} = {recall:.4f} over {relevant} exact neighbours of {len(kept)} songs")
+    assert recall >= 0.95
+
+
+def test_ranks_follow_similarity_and_ties_are_broken_by_id(published):
+    _, recommendations = published
+    per_song: dict[int, list] = {}
+    for track_id, recommended_id, rank, similarity, shared in recommendations:
+        per_song.setdefault(track_id, []).append((rank, -similarity, -shared, recommended_id))
+    for rows in per_song.values():
+        rows.sort()
+        assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+        assert [r[1:] for r in rows] == sorted(r[1:] for r in rows)
+
+
+def test_a_failed_validation_leaves_postgresql_untouched(dag, good_run, tmp_path, warehouse_connection):
+    from spotify_recs.warehouse import connect
+
+    db = connect(warehouse_connection)
+    snapshot_query = (
+        "select (select md5(string_agg(t::text, ',' order by track_id)) from music.tracks t),"
+        " (select md5(string_agg(r::text, ',' order by track_id, rank)) from music.recommendations r)"
+    )
+    before = fetch(db, snapshot_query)
+    # The right header, but no line a song can be extracted from: validate_extract must stop the run.
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("spotify_dataset.csv", HEADER_LINE + "\n" + '"not","a","well formed line\n' * 50)
+    dag_run = run_dag(dag, broken.as_uri())
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states["extract"] == "success"
+    assert states["validate_extract"] == "failed"
+    assert states["publish"] == "upstream_failed"
+    assert fetch(db, snapshot_query) == before
+    db.close()

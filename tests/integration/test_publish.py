@@ -1,0 +1,81 @@
+"""Publishing to a real PostgreSQL: COPY into staging, keys checked, swapped in atomically."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from spotify_recs.publish import publish_run
+
+pytestmark = pytest.mark.integration
+
+
+SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
+RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
+
+
+def write_run(run_dir, songs, recommendations):
+    """A run folder holding the two datasets publish reads, as Parquet folders like Spark's."""
+    for name, columns, rows in (
+        ("songs", SONG_COLUMNS, songs),
+        ("recommendations", RECOMMENDATION_COLUMNS, recommendations),
+    ):
+        folder = run_dir / "datasets" / name
+        folder.mkdir(parents=True)
+        pq.write_table(
+            pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows]), folder / "p.parquet"
+        )
+    return run_dir
+
+
+def live_rows(db):
+    with db.cursor() as cursor:
+        cursor.execute("select artist, track, playlist_count from music.tracks order by track_id")
+        tracks = cursor.fetchall()
+        cursor.execute(
+            "select artist, track, rank, recommended_artist, recommended_track, similarity, shared_playlists "
+            "from music.recommendations_named order by track_id, rank"
+        )
+        named = cursor.fetchall()
+    db.rollback()
+    return tracks, named
+
+
+SONGS = [(1, 'The "Quoted" Band', "Back\\slash, comma", 3), (2, "Björk", "Jóga", 2), (3, "Null", "", 2)]
+RECOMMENDATIONS = [(1, 2, 1, 0.5, 2), (1, 3, 2, 0.25, 1), (2, 1, 1, 0.5, 2)]
+
+
+def test_publish_loads_tables_and_the_named_view(db, tmp_path):
+    published = publish_run(db, write_run(tmp_path / "run", SONGS, RECOMMENDATIONS))
+    assert published == {"tracks": 3, "recommendations": 3}
+    tracks, named = live_rows(db)
+    assert tracks == [('The "Quoted" Band', "Back\\slash, comma", 3), ("Björk", "Jóga", 2), ("Null", "", 2)]
+    assert named == [
+        ('The "Quoted" Band', "Back\\slash, comma", 1, "Björk", "Jóga", 0.5, 2),
+        ('The "Quoted" Band', "Back\\slash, comma", 2, "Null", "", 0.25, 1),
+        ("Björk", "Jóga", 1, 'The "Quoted" Band', "Back\\slash, comma", 0.5, 2),
+    ]
+
+
+def test_publishing_again_replaces_the_tables_without_duplicates(db, tmp_path):
+    run = write_run(tmp_path / "run", SONGS, RECOMMENDATIONS)
+    publish_run(db, run)
+    publish_run(db, run)
+    assert len(live_rows(db)[0]) == 3
+    publish_run(db, write_run(tmp_path / "other", SONGS[:2], RECOMMENDATIONS[:1] + RECOMMENDATIONS[2:]))
+    tracks, named = live_rows(db)
+    assert [t[0] for t in tracks] == ['The "Quoted" Band', "Björk"]
+    assert len(named) == 2
+
+
+def test_a_failed_publish_leaves_the_previous_tables_as_they_were(db, tmp_path):
+    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS))
+    before = live_rows(db)
+    # A recommendation of a song that is not in tracks violates the foreign key.
+    broken = write_run(tmp_path / "broken", SONGS[:2], [(1, 2, 1, 0.5, 2), (1, 99, 2, 0.25, 1)])
+    with pytest.raises(Exception, match="recommendations_staging_recommended_track_id_fkey"):
+        publish_run(db, broken)
+    assert live_rows(db) == before
+    with db.cursor() as cursor:
+        cursor.execute("select count(*) from pg_tables where schemaname = 'music' and tablename like '%staging'")
+        assert cursor.fetchone() == (0,)
+    db.rollback()
