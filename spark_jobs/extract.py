@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -187,6 +188,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
+    started = time.monotonic()
     csv_path = unpack_csv(Path(args.source_zip), run.path / "raw" / CSV_MEMBER_NAME)
     check_header(csv_path)
 
@@ -216,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         "playlist_song_pairs_total": pairs.count(),
         "playlist_tracks": spark.read.parquet(run.dataset("playlist_tracks")).count(),
         "rejects_written": spark.read.parquet(run.dataset("rejects")).count(),
+        "seconds": round(time.monotonic() - started, 3),
     }
     run.write_metrics("extract", metrics)
     csv_path.unlink()

