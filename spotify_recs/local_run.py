@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from spotify_recs.paths import PROJECT_ROOT, data_dir
-from spotify_recs.warehouse import libpq_uri, psql_command
+from spotify_recs.warehouse import configured_or_embedded, libpq_uri, psql_command
 
 DAG_ID = "spotify_recommendations"
 SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
@@ -57,27 +57,10 @@ def airflow_environment(data: Path) -> dict[str, str]:
 
 
 def warehouse_connection(data: Path) -> dict:
-    """The warehouse as an Airflow connection dict; starts the embedded PostgreSQL when none is configured."""
-    configured = os.environ.get("AIRFLOW_CONN_WAREHOUSE")
-    if configured:
-        from airflow.sdk import Connection
-
-        connection = Connection.from_json(configured) if configured.lstrip().startswith("{") else None
-        if connection is None:
-            from airflow.models.connection import Connection as ModelConnection
-
-            connection = ModelConnection(uri=configured)
-        return {
-            "host": connection.host,
-            "port": connection.port,
-            "login": connection.login,
-            "password": connection.password,
-            "schema": connection.schema,
-        }
-    from spotify_recs.warehouse import start
-
-    print(f"starting the embedded PostgreSQL under {data / 'postgres'} (AIRFLOW_CONN_WAREHOUSE is not set)")
-    return start(data / "postgres")
+    """The warehouse as a connection dict; starts the embedded PostgreSQL when none is configured."""
+    if not os.environ.get("AIRFLOW_CONN_WAREHOUSE"):
+        print(f"using the embedded PostgreSQL under {data / 'postgres'} (AIRFLOW_CONN_WAREHOUSE is not set)")
+    return configured_or_embedded(data / "postgres")
 
 
 def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:

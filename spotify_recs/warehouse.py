@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import warnings
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 DATABASE = "warehouse"
 USER = "postgres"
@@ -47,6 +48,28 @@ def start(pgdata: Path, keep_running: bool = True) -> dict:
             cursor.execute(f"create database {DATABASE}")
     admin.close()
     return {**connection, "schema": DATABASE}
+
+
+def parse_airflow_connection(value: str) -> dict:
+    """An Airflow connection given as JSON or as a URI, as a dict (host, port, login, password, schema)."""
+    if value.lstrip().startswith("{"):
+        content = json.loads(value)
+        return {key: content.get(key) for key in ("host", "port", "login", "password", "schema")}
+    uri = urlparse(value)
+    host = unquote(uri.hostname or "") or parse_qs(uri.query).get("host", [None])[0]
+    return {
+        "host": host,
+        "port": uri.port,
+        "login": unquote(uri.username) if uri.username else None,
+        "password": unquote(uri.password) if uri.password else None,
+        "schema": unquote(uri.path.lstrip("/")) or None,
+    }
+
+
+def configured_or_embedded(pgdata: Path) -> dict:
+    """The warehouse of ``AIRFLOW_CONN_WAREHOUSE`` when set, else the embedded one (started if needed)."""
+    configured = os.environ.get("AIRFLOW_CONN_WAREHOUSE")
+    return parse_airflow_connection(configured) if configured else start(pgdata)
 
 
 def stop(pgdata: Path) -> None:

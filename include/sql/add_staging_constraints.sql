@@ -14,3 +14,8 @@ alter table music.recommendations_staging
     add constraint recommendations_staging_rank_check check (rank >= 1),
     add constraint recommendations_staging_similarity_check check (similarity > 0 and similarity <= 1),
     add constraint recommendations_staging_not_self_check check (track_id <> recommended_track_id);
+
+-- Name lookups: trigram index for autocomplete (LIKE '%...%'), btree for exact lookups.
+create index tracks_staging_search_idx on music.tracks_staging
+    using gin (music.fold_name(artist || ' ' || track) music.gin_trgm_ops);
+create index tracks_staging_name_idx on music.tracks_staging (music.fold_name(artist), music.fold_name(track));

@@ -7,6 +7,8 @@ drop table if exists music.tracks;
 alter table music.tracks_staging rename to tracks;
 alter table music.tracks rename constraint tracks_staging_pkey to tracks_pkey;
 alter table music.tracks rename constraint tracks_staging_playlist_count_check to tracks_playlist_count_check;
+alter index music.tracks_staging_search_idx rename to tracks_search_idx;
+alter index music.tracks_staging_name_idx rename to tracks_name_idx;
 
 alter table music.recommendations_staging rename to recommendations;
 alter table music.recommendations rename constraint recommendations_staging_pkey to recommendations_pkey;

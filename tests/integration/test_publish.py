@@ -1,30 +1,11 @@
 """Publishing to a real PostgreSQL: COPY into staging, keys checked, swapped in atomically."""
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from spotify_recs.publish import publish_run
+from tests.integration.run_folders import write_run
 
 pytestmark = pytest.mark.integration
-
-
-SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
-RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
-
-
-def write_run(run_dir, songs, recommendations):
-    """A run folder holding the two datasets publish reads, as Parquet folders like Spark's."""
-    for name, columns, rows in (
-        ("songs", SONG_COLUMNS, songs),
-        ("recommendations", RECOMMENDATION_COLUMNS, recommendations),
-    ):
-        folder = run_dir / "datasets" / name
-        folder.mkdir(parents=True)
-        pq.write_table(
-            pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows]), folder / "p.parquet"
-        )
-    return run_dir
 
 
 def live_rows(db):

@@ -1,0 +1,141 @@
+"""The lookup page's routes and JSON API against a real PostgreSQL holding a published sample."""
+
+import psycopg2
+import pytest
+
+from tests.integration.webapp_data import (  # noqa: F401 (fixtures)
+    ALONE,
+    GLORY_BOX,
+    HOPPIPOLLA,
+    HYPERBALLAD,
+    JOGA,
+    KARMA_POLICE,
+    TAGS,
+    TEARDROP,
+    catalogue,
+    published_catalogue,
+)
+from webapp import create_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def client(catalogue):  # noqa: F811
+    return create_app(catalogue).test_client()
+
+
+def ids(items):
+    return [int(item["track_id"]) for item in items]
+
+
+def test_search_matches_case_and_accent_insensitively_most_popular_first(client):
+    assert ids(client.get("/api/search?q=bjork").json["results"]) == [JOGA, HYPERBALLAD]
+    assert ids(client.get("/api/search?q=JOGA").json["results"]) == [JOGA]
+    assert ids(client.get("/api/search?q=sigur%20hoppi").json["results"]) == [HOPPIPOLLA]
+    assert ids(client.get("/api/search?q=o&limit=3").json["results"]) == [KARMA_POLICE, TEARDROP, JOGA]
+
+
+def test_search_treats_like_wildcards_as_text(client):
+    assert ids(client.get("/api/search?q=%25").json["results"]) == [TAGS]  # only "100% <script>" has a '%'
+    assert ids(client.get("/api/search?q=_").json["results"]) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/api/search", "/api/search?q=%20%20", "/api/search?q=" + "x" * 201, "/api/search?q=a&limit=0",
+     "/api/search?q=a&limit=ten"],
+)  # fmt: skip
+def test_bad_search_parameters_get_400(client, query):
+    response = client.get(query)
+    assert response.status_code == 400
+    assert response.json["error"]
+
+
+def test_recommendations_leave_out_the_same_artist_by_default(client):
+    response = client.get("/api/recommendations?artist=bjork&track=joga")
+    assert response.status_code == 200
+    assert response.json["song"] == {"track_id": str(JOGA), "artist": "Björk", "track": "Jóga", "playlist_count": 50}
+    assert ids(response.json["recommendations"]) == [HOPPIPOLLA, TEARDROP, GLORY_BOX, KARMA_POLICE]
+    first = response.json["recommendations"][0]
+    assert (first["rank"], first["artist"], first["similarity"], first["shared_playlists"]) == (2, "Sigur Rós", 0.5, 25)
+
+
+def test_recommendations_with_the_same_artist_and_a_count(client):
+    response = client.get("/api/recommendations?artist=Björk&track=Jóga&same_artist=true&n=2")
+    assert ids(response.json["recommendations"]) == [HYPERBALLAD, HOPPIPOLLA]
+
+
+def test_recommendations_by_track_id(client):
+    response = client.get(f"/api/recommendations?track_id={TEARDROP}")
+    assert ids(response.json["recommendations"]) == [GLORY_BOX]
+
+
+def test_unknown_song_gets_404_with_the_closest_matches(client):
+    response = client.get("/api/recommendations?artist=Bjork&track=Jogaa")
+    assert response.status_code == 404
+    assert response.json["error"] == "song not found"
+    assert ids(response.json["closest"])[0] == JOGA
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/api/recommendations?artist=Björk", "/api/recommendations?artist=Björk&track=Jóga&n=6",
+     "/api/recommendations?artist=Björk&track=Jóga&n=-1",
+     "/api/recommendations?artist=Björk&track=Jóga&same_artist=maybe",
+     "/api/recommendations?track_id=abc", "/api/recommendations?track_id=99999999999999999999",
+     "/api/recommendations?artist=" + "x" * 201 + "&track=y"],
+)  # fmt: skip
+def test_bad_recommendation_parameters_get_400(client, query):
+    response = client.get(query)
+    assert response.status_code == 400
+    assert response.json["error"]
+
+
+def test_random_song_has_recommendations(client):
+    for _ in range(10):
+        response = client.get("/api/random?n=1")
+        assert response.status_code == 200
+        assert int(response.json["song"]["track_id"]) in {JOGA, HOPPIPOLLA, TEARDROP, TAGS}
+        assert int(response.json["song"]["track_id"]) != ALONE
+        assert len(response.json["recommendations"]) <= 1
+
+
+def test_page_shows_recommendations_with_similarity_and_shared_playlists(client):
+    response = client.get("/?artist=bjork&track=joga")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Jóga" in page and "Hoppípolla" in page and "together in 25 playlists" in page
+    assert "Hyperballad" not in page
+    assert "Hyperballad" in client.get("/?artist=bjork&track=joga&same_artist=true").get_data(as_text=True)
+
+
+def test_page_for_an_unknown_song_suggests_the_closest(client):
+    response = client.get("/?artist=Sigur%20Ros&track=Hopipola")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "We could not find" in page and "Did you mean" in page and "Hoppípolla" in page
+    assert "Traceback" not in page
+
+
+def test_page_escapes_names(client):
+    page = client.get("/?artist=The%20<b>Tags</b>%20%26%20Co&track=100%25%20<script>").get_data(as_text=True)
+    assert "100% &lt;script&gt;" in page
+    assert "<script>" not in page.replace('<script src="/static/app.js"></script>', "")
+
+
+def test_page_with_a_bad_count_says_so(client):
+    response = client.get("/?artist=bjork&track=joga&n=many")
+    assert response.status_code == 400
+    assert "must be a whole number from 1 to 5" in response.get_data(as_text=True)
+
+
+def test_surprise_redirects_to_a_song_keeping_the_options(client):
+    response = client.get("/surprise?n=3&same_artist=true")
+    assert response.status_code == 302
+    assert "n=3" in response.location and "same_artist=true" in response.location and "artist=" in response.location
+
+
+def test_the_app_cannot_write(catalogue):  # noqa: F811
+    with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), catalogue._cursor() as cursor:
+        cursor.execute("delete from music.recommendations")

@@ -1,0 +1,109 @@
+"""The lookup page in a real headless Chromium (Debian's), driven by Playwright."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from spotify_recs.paths import PROJECT_ROOT
+from tests.integration.webapp_data import catalogue, published_catalogue  # noqa: F401 (fixtures)
+from webapp import create_app
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = PROJECT_ROOT / "docs" / "images" / "lookup-page.png"
+# Flags for a closed network and a root user: no sandbox, no background fetches.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server_url(catalogue):  # noqa: F811
+    server = make_server("127.0.0.1", 0, create_app(catalogue), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 900, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def result_titles(page):
+    return page.locator(".recommendations .title").all_inner_texts()
+
+
+def test_type_pick_a_suggestion_and_see_recommendations(page, server_url):
+    page.goto(server_url)
+    page.fill("#artist", "bjo")
+    suggestions = page.locator("#suggestions li")
+    suggestions.first.wait_for()
+    assert suggestions.all_inner_texts() == ["Jóga by Björk", "Hyperballad by Björk"]
+    suggestions.first.click()
+    page.wait_for_selector("#results")
+    assert page.locator("#results h2").inner_text() == "Jóga by Björk"
+    assert result_titles(page)[0] == "Hoppípolla by Sigur Rós"
+    assert "together in 25 playlists" in page.locator(".recommendations li").first.inner_text()
+    assert "Hyperballad by Björk" not in result_titles(page)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_same_artist_toggle_and_keyboard_choice(page, server_url):
+    page.goto(server_url)
+    page.fill("#track", "hyperb")
+    page.locator("#suggestions li").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#results h2").inner_text() == "Hyperballad by Björk"
+    page.goto(f"{server_url}/?artist=Björk&track=Jóga")
+    with page.expect_navigation():
+        page.check("#same_artist")
+    assert result_titles(page)[0] == "Hyperballad by Björk"
+    assert page.is_checked("#same_artist")
+
+
+def test_surprise_me_shows_a_song_with_recommendations(page, server_url):
+    page.goto(server_url)
+    with page.expect_navigation():
+        page.click("#surprise")
+    page.wait_for_selector("#results")
+    assert page.locator("#results h2").inner_text()
+    assert len(result_titles(page)) >= 1  # every song with recommendations has some by another artist here
+
+
+def test_a_song_that_is_not_found_gets_suggestions_not_an_error(page, server_url):
+    page.goto(server_url)
+    page.fill("#artist", "Radiohed")
+    page.fill("#track", "Karma Polise")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "We could not find" in page.locator("#not-found").inner_text()
+    with page.expect_navigation():
+        page.click("#not-found a >> nth=0")
+    assert page.locator("#results h2").inner_text() == "Karma Police by Radiohead"

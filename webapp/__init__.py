@@ -1,0 +1,17 @@
+"""The lookup page: type an artist and a song, get the songs people put in the same playlists.
+
+A small Flask app over the published tables (``music.tracks``,
+``music.recommendations``). It only reads: every connection it opens is
+read-only (``default_transaction_read_only``), every query is parameterised
+and lives in ``include/sql/webapp/``, every input is length-limited.
+
+Pages: ``/`` (search form, results, "did you mean"), ``/surprise`` (a random
+song). JSON: ``/api/search?q=``, ``/api/recommendations?artist=&track=&n=&same_artist=``
+(or ``track_id=``), ``/api/random``; 400 for bad parameters, 404 for unknown songs.
+"""
+
+from __future__ import annotations
+
+from webapp.app import create_app
+
+__all__ = ["create_app"]

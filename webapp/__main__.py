@@ -1,0 +1,26 @@
+"""``make web``: serve the lookup page on 127.0.0.1 (port ``$PORT``, default 5000).
+
+It reads the warehouse of ``AIRFLOW_CONN_WAREHOUSE`` when set, else the
+embedded PostgreSQL under the data directory (``make demo`` fills it).
+"""
+
+from __future__ import annotations
+
+import os
+
+from spotify_recs.paths import data_dir
+from spotify_recs.warehouse import configured_or_embedded
+from webapp.app import create_app
+from webapp.catalogue import Catalogue
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "5000"))
+    catalogue = Catalogue(configured_or_embedded(data_dir() / "postgres"))
+    app = create_app(catalogue)
+    print(f"the lookup page is at http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    app.run(host="127.0.0.1", port=port, threaded=True)
+
+
+if __name__ == "__main__":
+    main()
