@@ -12,6 +12,7 @@ CLI: ``python -m spotify_recs.warehouse start|stop|psql [--data-dir DIR]``
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shlex
@@ -78,6 +79,8 @@ def stop(pgdata: Path) -> None:
     if (pgdata / "postmaster.pid").exists():
         server = _server(pgdata, keep_running=True)
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=server.system_user)
+        # Stopped here: the library's own exit handler has nothing left to do.
+        atexit.unregister(server._cleanup)
 
 
 def libpq_uri(connection: dict) -> str:

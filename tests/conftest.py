@@ -7,6 +7,7 @@ so Airflow reads this configuration and never touches a developer's own.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -33,6 +34,10 @@ os.environ.update(
         "PYSPARK_PYTHON": sys.executable,
     }
 )
+
+
+# py4j logs from object finalisers after pytest has closed its capture streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
