@@ -8,6 +8,10 @@ Jaccard similarity, validates every output with Great Expectations and
 publishes `music.tracks`, `music.recommendations` and the view
 `music.recommendations_named` to the PostgreSQL connection `warehouse`.
 
+Weekly, a run first fingerprints the source (Zenodo's md5, HTTP validators or a
+file hash): when the source and the params equal those of the last published
+run, and `force` is off, everything after `check_source` is skipped.
+
 Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
 (default `./data`). A failed validation stops the run before `publish`.
 """
@@ -19,23 +23,32 @@ import sys
 from datetime import datetime, timedelta
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import Param, chain, dag, task
+from airflow.sdk import Asset, Param, chain, dag, task
 
 from spotify_recs.paths import EXPECTATIONS_DIR, SPARK_JOBS_DIR, downloads_dir, run_folder
 
 ZENODO_URL = "https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1"
+RECOMMENDATIONS_ASSET = Asset(
+    name="music.recommendations", uri="postgres://warehouse:5432/warehouse/music/recommendations"
+)
 RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
-# The Spark driver and workers use this same Python (the project's virtualenv).
 SPARK_CONF = {
+    # The Spark driver and its Python workers use this same Python (the project's virtualenv).
     "spark.pyspark.python": sys.executable,
     "spark.pyspark.driver.python": sys.executable,
     # Spark's default of 200 shuffle partitions costs more than it gives on a few cores.
     "spark.sql.shuffle.partitions": os.environ.get("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16"),
 }
-DRIVER_MEMORY = os.environ.get("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g")
+SPARK_RESOURCES = {
+    "driver_memory": os.environ.get("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g"),
+    "executor_memory": os.environ.get("SPOTIFY_RECS_SPARK_EXECUTOR_MEMORY"),
+    "executor_cores": os.environ.get("SPOTIFY_RECS_SPARK_EXECUTOR_CORES"),
+    "total_executor_cores": os.environ.get("SPOTIFY_RECS_SPARK_TOTAL_EXECUTOR_CORES"),
+}
 
 
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
+    resources = {name: value for name, value in SPARK_RESOURCES.items() if value}
     return SparkSubmitOperator(
         task_id=task_id,
         application=str(SPARK_JOBS_DIR / script),
@@ -43,7 +56,7 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
         conn_id="spark_default",
         name=f"spotify_recommendations.{task_id}",
         conf=SPARK_CONF,
-        driver_memory=DRIVER_MEMORY,
+        **resources,
         **kwargs,
     )
 
@@ -62,35 +75,82 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
         "source_url": Param(
             ZENODO_URL,
             type="string",
+            pattern=r"^(https?|file)://\S+$",
             title="Dataset URL",
-            description="Zip of spotify_dataset.csv: http://, https:// or file://",
+            description="Zip holding spotify_dataset.csv: an http://, https:// or file:// URL.",
         ),
-        "min_playlists": Param(2, type="integer", minimum=1, title="Minimum playlists per song"),
-        "num_perm": Param(128, type="integer", minimum=1, maximum=1024, title="MinHash signature length"),
-        "bands": Param(64, type="integer", minimum=1, maximum=1024, title="LSH bands"),
-        "rows_per_band": Param(2, type="integer", minimum=1, maximum=64, title="Signature values per band"),
-        "top_k": Param(20, type="integer", minimum=1, maximum=200, title="Recommendations per song"),
-    },
+        "min_playlists": Param(
+            2, type="integer", minimum=1, maximum=1000, title="Minimum playlists per song",
+            description="Songs in fewer distinct playlists get no recommendations and are not published.",
+        ),
+        "num_perm": Param(
+            128, type="integer", minimum=1, maximum=1024, title="MinHash signature length",
+            description="Min-hashes per song; must be at least bands x rows per band.",
+        ),
+        "bands": Param(
+            64, type="integer", minimum=1, maximum=1024, title="LSH bands",
+            description="More bands find more candidate pairs (higher recall, more work).",
+        ),
+        "rows_per_band": Param(
+            2, type="integer", minimum=1, maximum=64, title="Signature values per band",
+            description="More values per band make candidates stricter (fewer false candidates, lower recall).",
+        ),
+        "top_k": Param(
+            20, type="integer", minimum=1, maximum=200, title="Recommendations per song",
+            description="How many similar songs are published for each song.",
+        ),
+        "force": Param(
+            False, type="boolean", title="Recompute even if unchanged",
+            description="Run every stage even when the source and params equal the last published run's.",
+        ),
+    },  # fmt: skip
 )
 def spotify_recommendations():
+    @task(retries=0)  # a wrong value stays wrong
+    def validate_params(params=None) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        signature_values = params["bands"] * params["rows_per_band"]
+        if signature_values > params["num_perm"]:
+            raise AirflowFailException(
+                f"bands x rows_per_band = {params['bands']} x {params['rows_per_band']} = {signature_values} "
+                f"signature values, but num_perm is {params['num_perm']}: raise num_perm or lower the others"
+            )
+
+    @task.short_circuit(ignore_downstream_trigger_rules=True)
+    def check_source(params=None) -> dict | bool:
+        """Fingerprint the source; False (skip the rest) when it and the params were published already."""
+        from airflow.sdk import Connection
+
+        from spotify_recs.download import fingerprint_source
+        from spotify_recs.run_history import is_already_published, last_published_run
+        from spotify_recs.warehouse import connect, connection_dict
+
+        fingerprint = fingerprint_source(params["source_url"])
+        if params["force"]:
+            return {"fingerprint": fingerprint}
+        connection = connect(connection_dict(Connection.get("warehouse")))
+        try:
+            last_run = last_published_run(connection)
+        finally:
+            connection.close()
+        if is_already_published(last_run, fingerprint, params):
+            print(f"unchanged since run {last_run['dag_run_id']} published at {last_run['published_at']}: skipping")
+            return False
+        return {"fingerprint": fingerprint}
+
     @task
-    def download(params=None) -> str:
+    def download(source: dict, params=None) -> str:
         from spotify_recs.download import download as fetch
 
-        return fetch(params["source_url"], downloads_dir()).path
+        return fetch(params["source_url"], downloads_dir(), source["fingerprint"]).path
 
     extract = spark_job(
         "extract",
         "extract.py",
-        [
-            "--source-zip",
-            "{{ ti.xcom_pull(task_ids='download') }}",
-            "--run-dir",
-            RUN_DIR,
-            "--min-playlists",
-            "{{ params.min_playlists }}",
-        ],
-    )
+        ["--source-zip", "{{ ti.xcom_pull(task_ids='download') }}", "--run-dir", RUN_DIR,
+         "--min-playlists", "{{ params.min_playlists }}"],
+    )  # fmt: skip
     validate_extract = spark_job(
         "validate_extract",
         "validate.py",
@@ -101,56 +161,49 @@ def spotify_recommendations():
     similarity_join = spark_job(
         "similarity_join",
         "similarity_join.py",
-        [
-            "--run-dir",
-            RUN_DIR,
-            "--bands",
-            "{{ params.bands }}",
-            "--rows-per-band",
-            "{{ params.rows_per_band }}",
-            "--top-k",
-            "{{ params.top_k }}",
-        ],
-    )
+        ["--run-dir", RUN_DIR, "--bands", "{{ params.bands }}", "--rows-per-band", "{{ params.rows_per_band }}",
+         "--top-k", "{{ params.top_k }}"],
+    )  # fmt: skip
     validate_recommendations = spark_job(
         "validate_recommendations",
         "validate.py",
-        [
-            "--run-dir",
-            RUN_DIR,
-            "--stage",
-            "recommendations",
-            "--suites-dir",
-            str(EXPECTATIONS_DIR),
-            "--top-k",
-            "{{ params.top_k }}",
-        ],
+        ["--run-dir", RUN_DIR, "--stage", "recommendations", "--suites-dir", str(EXPECTATIONS_DIR),
+         "--top-k", "{{ params.top_k }}"],
         retries=0,
-    )
+    )  # fmt: skip
 
-    @task
-    def publish(run_id=None, dag=None) -> dict:
+    @task(outlets=[RECOMMENDATIONS_ASSET])
+    def publish(source: dict, params=None, run_id=None, dag=None) -> dict:
         from airflow.sdk import Connection
 
         from spotify_recs.publish import publish_run
-        from spotify_recs.warehouse import connect
+        from spotify_recs.warehouse import connect, connection_dict
 
-        warehouse = Connection.get("warehouse")
-        connection = connect(
-            {
-                "host": warehouse.host,
-                "port": warehouse.port,
-                "login": warehouse.login,
-                "password": warehouse.password,
-                "schema": warehouse.schema,
-            }
-        )
+        connection = connect(connection_dict(Connection.get("warehouse")))
         try:
-            return publish_run(connection, run_folder(dag.dag_id, run_id))
+            return publish_run(
+                connection,
+                run_folder(dag.dag_id, run_id),
+                dag_run_id=run_id,
+                source_url=params["source_url"],
+                source_fingerprint=source["fingerprint"],
+                params=params,
+            )
         finally:
             connection.close()
 
-    chain(download(), extract, validate_extract, minhash, similarity_join, validate_recommendations, publish())
+    source = check_source()
+    chain(
+        validate_params(),
+        source,
+        download(source),
+        extract,
+        validate_extract,
+        minhash,
+        similarity_join,
+        validate_recommendations,
+        publish(source),
+    )
 
 
 spotify_recommendations()

@@ -15,6 +15,7 @@ rolls back to the previous tables untouched.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_dataset
 
 from spotify_recs.paths import SQL_DIR
+from spotify_recs.run_history import compute_params, run_metrics
 
 log = logging.getLogger(__name__)
 COPY_BATCH_ROWS = 200_000
@@ -59,12 +61,25 @@ def copy_parquet(cursor, parquet_path: str, table: str, columns: list[str]) -> i
     return sent
 
 
-def publish_run(connection, run_dir: str | Path) -> dict[str, int]:
-    """Swap the run's songs and recommendations in as the live tables; return the published row counts."""
+def publish_run(
+    connection, run_dir: str | Path, dag_run_id: str, source_url: str, source_fingerprint: dict | None, params: dict
+) -> dict[str, int]:
+    """Swap the run's songs and recommendations in as the live tables, record the run in ``music.runs``.
+
+    Returns the published row counts.
+    """
     datasets = Path(run_dir) / "datasets"
+    run = {
+        "dag_run_id": dag_run_id,
+        "source_url": source_url,
+        "source_fingerprint": json.dumps(source_fingerprint),
+        "params": json.dumps(compute_params(params)),
+        "metrics": json.dumps(run_metrics(run_dir)),
+    }
     try:
         with connection.cursor() as cursor:
             run_sql_file(cursor, "create_schema.sql")
+            run_sql_file(cursor, "create_runs_table.sql")
             run_sql_file(cursor, "create_staging_tables.sql")
             sent = {
                 table: copy_parquet(cursor, str(datasets / dataset), f"music.{table}_staging", columns)
@@ -77,6 +92,7 @@ def publish_run(connection, run_dir: str | Path) -> dict[str, int]:
             published = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
             if published != sent:
                 raise PublishError(f"published row counts {published} differ from the rows sent {sent}")
+            cursor.execute((SQL_DIR / "insert_run.sql").read_text(), run)
         connection.commit()
     except BaseException:
         connection.rollback()

@@ -96,6 +96,11 @@ def libpq_uri(connection: dict) -> str:
     return f"postgresql://{quote(user)}{password}@{host}{f':{port}' if port else ''}/{database}"
 
 
+def connection_dict(airflow_connection) -> dict:
+    """The fields ``connect`` needs, from an Airflow connection object."""
+    return {name: getattr(airflow_connection, name) for name in ("host", "port", "login", "password", "schema")}
+
+
 def connect(connection: dict):
     """A psycopg2 connection (autocommit off) from an Airflow-style connection dict."""
     import psycopg2

@@ -1,11 +1,15 @@
 """The DAG file imports cleanly and wires the stages in order, with retries and params."""
 
+import copy
+
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from spotify_recs.paths import PROJECT_ROOT
 
 STAGES = [
+    "validate_params",
+    "check_source",
     "download",
     "extract",
     "validate_extract",
@@ -34,8 +38,22 @@ def test_dag_files_import_without_errors(dagbag):
 def test_one_task_per_stage_in_order(dag):
     assert sorted(dag.task_ids) == sorted(STAGES)
     for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
-        assert dag.get_task(upstream).downstream_task_ids == {downstream}
-    assert dag.get_task("download").upstream_task_ids == set()
+        assert upstream in dag.get_task(downstream).upstream_task_ids
+    assert dag.get_task("validate_params").upstream_task_ids == set()
+    # publish also reads check_source's fingerprint; nothing else skips a stage.
+    assert dag.get_task("publish").upstream_task_ids == {"validate_recommendations", "check_source"}
+
+
+def test_check_source_can_skip_everything_after_it(dag):
+    check_source = dag.get_task("check_source")
+    assert type(check_source).__name__ == "_ShortCircuitDecoratedOperator"
+    assert check_source.ignore_downstream_trigger_rules is True
+
+
+def test_publish_declares_the_recommendations_asset(dag):
+    assert [outlet.uri for outlet in dag.get_task("publish").outlets] == [
+        "postgres://warehouse:5432/warehouse/music/recommendations"
+    ]
 
 
 def test_retries_are_set_except_where_retrying_cannot_help(dag):
@@ -60,10 +78,31 @@ def test_params_and_their_defaults(dag):
         "bands": 64,
         "rows_per_band": 2,
         "top_k": 20,
+        "force": False,
     }
+
+
+def test_every_param_has_a_title_and_description(dag):
+    for name in dag.params:
+        param = dag.params.get_param(name)
+        assert param.schema.get("title") and param.description, name
 
 
 def test_scheduled_weekly_without_catchup(dag):
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert "spotify" in dag.tags
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [{"top_k": 0}, {"top_k": 201}, {"source_url": "ftp://example.org/x.zip"}, {"source_url": ""},
+     {"force": "yes"}, {"bands": "many"}, {"num_perm": 2048}, {"min_playlists": 0}],
+)  # fmt: skip
+def test_bad_param_values_are_refused_when_a_run_is_triggered(dag, conf):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = copy.deepcopy(dag.params)
+    with pytest.raises(ParamValidationError):
+        params.update(conf)  # what creating a DAG run does with its conf
+        params.validate()

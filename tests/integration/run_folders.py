@@ -5,6 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spotify_recs import publish
+
 SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
 RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
 
@@ -19,3 +21,11 @@ def write_run(run_dir, songs, recommendations):
         table = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
         pq.write_table(table, folder / "part-00000.parquet")
     return run_dir
+
+
+PARAMS = {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "top_k": 20, "force": False}
+
+
+def publish_hand_made(db, run_dir) -> dict:
+    """Publish a hand-written run folder as if a DAG run had produced it."""
+    return publish.publish_run(db, run_dir, "manual__hand_made", "file:///sample.zip", {"kind": "file"}, PARAMS)

@@ -57,7 +57,7 @@ def reference(sample_zip) -> Reference:
 def good_run(dag, sample_zip, warehouse_connection, airflow_db):
     with FileServer(sample_zip.parent) as server:
         dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}")
-        assert server.gets == 1
+        assert server.gets(sample_zip.name) == [None]  # one whole transfer
     return dag_run
 
 
@@ -158,3 +158,33 @@ def test_a_failed_validation_leaves_postgresql_untouched(dag, good_run, tmp_path
     assert states["publish"] == "upstream_failed"
     assert fetch(db, snapshot_query) == before
     db.close()
+
+
+def published_runs(db) -> int:
+    return fetch(db, "select count(*) from music.runs")[0][0]
+
+
+def test_an_unchanged_source_skips_every_stage_after_check_source(dag, good_run, sample_zip, warehouse_connection):
+    from spotify_recs.warehouse import connect
+
+    db = connect(warehouse_connection)
+    before = published_runs(db)
+    with FileServer(sample_zip.parent) as server:
+        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}")
+        assert server.gets(sample_zip.name) == []  # not even downloaded
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "success"
+    assert states.pop("validate_params") == states.pop("check_source") == "success"
+    assert set(states.values()) == {"skipped"}
+    assert published_runs(db) == before
+    db.close()
+
+
+def test_params_that_cannot_work_together_fail_before_any_download(dag, sample_zip):
+    with FileServer(sample_zip.parent) as server:
+        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}", bands=100, rows_per_band=2, num_perm=128)
+        assert server.requests == []
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states.pop("validate_params") == "failed"
+    assert set(states.values()) == {"upstream_failed"}

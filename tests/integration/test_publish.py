@@ -2,7 +2,7 @@
 
 import pytest
 
-from spotify_recs.publish import publish_run
+from tests.integration.run_folders import publish_hand_made as publish_run
 from tests.integration.run_folders import write_run
 
 pytestmark = pytest.mark.integration
@@ -60,3 +60,29 @@ def test_a_failed_publish_leaves_the_previous_tables_as_they_were(db, tmp_path):
         cursor.execute("select count(*) from pg_tables where schemaname = 'music' and tablename like '%staging'")
         assert cursor.fetchone() == (0,)
     db.rollback()
+
+
+def run_count(db):
+    with db.cursor() as cursor:
+        cursor.execute("select count(*) from music.runs")
+        (count,) = cursor.fetchone()
+    db.rollback()
+    return count
+
+
+def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path):
+    before = run_count(db)
+    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS))
+    assert run_count(db) == before + 1
+    with db.cursor() as cursor:
+        cursor.execute("select dag_run_id, source_url, source_fingerprint, params from music.runs order by run_id desc")
+        assert cursor.fetchone() == (
+            "manual__hand_made",
+            "file:///sample.zip",
+            {"kind": "file"},
+            {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "top_k": 20},
+        )
+    db.rollback()
+    with pytest.raises(Exception, match="fkey"):
+        publish_run(db, write_run(tmp_path / "broken", SONGS[:1], [(1, 2, 1, 0.5, 2)]))
+    assert run_count(db) == before + 1

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spotify_recs.publish import publish_run
-from tests.integration.run_folders import write_run
+from tests.integration.run_folders import publish_hand_made, write_run
 
 JOGA, HYPERBALLAD, HOPPIPOLLA, KARMA_POLICE, GLORY_BOX, TEARDROP, ALONE, TAGS = range(1, 9)
 SONGS = [
@@ -37,7 +36,7 @@ def published_catalogue(warehouse_connection, tmp_path_factory):
     from spotify_recs.warehouse import connect
 
     db = connect(warehouse_connection)
-    publish_run(db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS))
+    publish_hand_made(db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS))
     db.close()
     return warehouse_connection
 
