@@ -11,11 +11,12 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web test test-unit lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow test test-unit lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
 	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset)"
+	@echo "make airflow - Airflow UI on http://localhost:8080 (standalone) with the demo configuration"
 	@echo "make web   - the lookup page on http://127.0.0.1:5000 (PORT=...)"
 	@echo "make test   - all tests (unit, DAG integrity, end to end)"
 	@echo "make test-unit - the fast tests only"
@@ -64,3 +65,6 @@ clean:
 
 web: venv
 	$(PY) -m webapp
+
+airflow: venv
+	$(PY) -m spotify_recs.local_airflow

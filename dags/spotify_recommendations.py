@@ -8,7 +8,7 @@ Jaccard similarity, validates every output with Great Expectations and
 publishes `music.tracks`, `music.recommendations` and the view
 `music.recommendations_named` to the PostgreSQL connection `warehouse`.
 
-Weekly, a run first fingerprints the source (Zenodo's md5, HTTP validators or a
+Weekly (`$SPOTIFY_RECS_SCHEDULE`), a run first fingerprints the source (Zenodo's md5, HTTP validators or a
 file hash): when the source and the params equal those of the last published
 run, and `force` is off, everything after `check_source` is skipped.
 
@@ -18,6 +18,7 @@ Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime, timedelta
@@ -32,12 +33,16 @@ RECOMMENDATIONS_ASSET = Asset(
     name="music.recommendations", uri="postgres://warehouse:5432/warehouse/music/recommendations"
 )
 RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
+# A deployment may refresh on another cadence (a cron expression, "@daily") or only on demand ("none").
+SCHEDULE = os.environ.get("SPOTIFY_RECS_SCHEDULE", "@weekly")
 SPARK_CONF = {
-    # The Spark driver and its Python workers use this same Python (the project's virtualenv).
+    # The Spark driver uses this same Python (the project's virtualenv); the jobs need none on executors.
     "spark.pyspark.python": sys.executable,
     "spark.pyspark.driver.python": sys.executable,
     # Spark's default of 200 shuffle partitions costs more than it gives on a few cores.
     "spark.sql.shuffle.partitions": os.environ.get("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16"),
+    # Anything a cluster needs besides (e.g. {"spark.driver.host": "airflow-scheduler"}), as JSON.
+    **json.loads(os.environ.get("SPOTIFY_RECS_SPARK_CONF", "{}")),
 }
 SPARK_RESOURCES = {
     "driver_memory": os.environ.get("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g"),
@@ -63,7 +68,7 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
 
 @dag(
     dag_id="spotify_recommendations",
-    schedule="@weekly",
+    schedule=None if SCHEDULE.lower() == "none" else SCHEDULE,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

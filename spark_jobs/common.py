@@ -12,11 +12,10 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 
-def build_session(app_name: str) -> SparkSession:
-    """The job's one Spark session. The master and resources come from spark-submit."""
+def build_session() -> SparkSession:
+    """The job's one Spark session. The master, resources and its name (``--name``) come from spark-submit."""
     return (
-        SparkSession.builder.appName(app_name)
-        .config("spark.sql.session.timeZone", "UTC")
+        SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.adaptive.enabled", "true")
         .getOrCreate()
     )

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     csv_path = unpack_csv(Path(args.source_zip), run.path / "raw" / CSV_MEMBER_NAME)
     check_header(csv_path)
 
-    spark = build_session("extract")
+    spark = build_session()
     # The file's first line (offset id 0 of the first split) is the header checked above.
     lines = spark.read.text(str(csv_path)).withColumn("line_offset_id", F.monotonically_increasing_id())
     data_lines = lines.where("line_offset_id > 0").select("value")

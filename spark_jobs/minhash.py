@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
     started = time.monotonic()
-    spark = build_session("minhash")
+    spark = build_session()
     playlist_tracks = spark.read.parquet(run.dataset("playlist_tracks"))
     signatures = minhash_signatures(song_playlist_sets(playlist_tracks), args.num_perm)
     signatures.write.mode("overwrite").parquet(run.dataset("signatures"))

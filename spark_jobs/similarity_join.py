@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             f"but the signatures have num_perm = {num_perm}"
         )
     started = time.monotonic()
-    spark = build_session("similarity_join")
+    spark = build_session()
     signatures = spark.read.parquet(run.dataset("signatures"))
     playlist_sets = song_playlist_sets(spark.read.parquet(run.dataset("playlist_tracks")))
 

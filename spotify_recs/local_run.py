@@ -63,6 +63,25 @@ def warehouse_connection(data: Path) -> dict:
     return configured_or_embedded(data / "postgres")
 
 
+def prepare(data: Path) -> tuple[dict, dict[str, str]]:
+    """The warehouse connection and the environment Airflow commands run with, ready to use."""
+    connection = warehouse_connection(data)
+    env = airflow_environment(data)
+    env["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "postgres", **connection})
+    return connection, env
+
+
+def sample_url(data: Path, rows: int) -> str:
+    """A generated sample of ``rows`` rows under the data directory (made once), as a file:// URL."""
+    from spotify_recs.sample_data import write_sample_zip
+
+    sample = data / "sample" / f"spotify_playlists_{rows}.zip"
+    if not sample.exists():
+        write_sample_zip(sample, rows, seed=42)
+        print(f"generated a sample dataset of {rows} rows: {sample}")
+    return sample.as_uri()
+
+
 def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
     """Run a command with its output in ``log_path``; on failure show its end and exit."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,22 +125,14 @@ def main(argv: list[str] | None = None) -> None:
     data.mkdir(parents=True, exist_ok=True)
     conf: dict[str, object] = {}
     if args.sample_rows:
-        from spotify_recs.sample_data import write_sample_zip
-
-        sample = data / "sample" / f"spotify_playlists_{args.sample_rows}.zip"
-        if not sample.exists():
-            write_sample_zip(sample, args.sample_rows, seed=42)
-            print(f"generated a sample dataset of {args.sample_rows} rows: {sample}")
-        conf["source_url"] = sample.as_uri()
+        conf["source_url"] = sample_url(data, args.sample_rows)
     if args.source_url:
         conf["source_url"] = args.source_url
     for item in args.param:
         name, _, value = item.partition("=")
         conf[name] = int(value) if value.lstrip("-").isdigit() else value
 
-    connection = warehouse_connection(data)
-    env = airflow_environment(data)
-    env["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "postgres", **connection})
+    connection, env = prepare(data)
     log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     airflow = str(Path(sys.executable).parent / "airflow")
     print(f"running {DAG_ID} with {conf or 'its default params'}; log: {log_path}")

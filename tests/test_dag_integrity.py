@@ -89,6 +89,7 @@ def test_every_param_has_a_title_and_description(dag):
 
 
 def test_scheduled_weekly_without_catchup(dag):
+    assert dag.timetable.expression == "0 0 * * 0"  # @weekly
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert "spotify" in dag.tags

@@ -34,3 +34,43 @@ def db(warehouse_connection):
     connection = warehouse.connect(warehouse_connection)
     yield connection
     connection.close()
+
+
+SAMPLE_ROWS = 20_000
+SAMPLE_SEED = 11
+
+
+def run_dag(dag, source_url: str, **params):
+    """One DAG run in this process (``dag.test``), with the given params."""
+    return dag.test(run_conf={"source_url": source_url, **params})
+
+
+def task_states(dag_run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+@pytest.fixture(scope="session")
+def pipeline_dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from spotify_recs.paths import PROJECT_ROOT
+
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
+
+
+@pytest.fixture(scope="session")
+def sample_zip(tmp_path_factory) -> Path:
+    from spotify_recs.sample_data import write_sample_zip
+
+    return write_sample_zip(tmp_path_factory.mktemp("served") / "spotify_playlists.zip", SAMPLE_ROWS, SAMPLE_SEED)
+
+
+@pytest.fixture(scope="session")
+def good_run(pipeline_dag, sample_zip, warehouse_connection, airflow_db):
+    """The whole DAG on the sample, downloaded over HTTP from 127.0.0.1, on local[2]."""
+    from tests.http_server import FileServer
+
+    with FileServer(sample_zip.parent) as server:
+        dag_run = run_dag(pipeline_dag, f"{server.url}/{sample_zip.name}")
+        assert server.gets(sample_zip.name) == [None]  # one whole transfer
+    return dag_run

@@ -8,31 +8,26 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from airflow.dag_processing.dagbag import DagBag
 
-from spotify_recs.paths import PROJECT_ROOT, run_folder
-from spotify_recs.sample_data import HEADER_LINE, write_sample_zip
+from spotify_recs.paths import run_folder
+from spotify_recs.sample_data import HEADER_LINE
 from tests.http_server import FileServer
-from tests.reference import Reference, read_reference, song_key, songs_by_playlist
+from tests.integration.conftest import SAMPLE_ROWS, run_dag, task_states
+from tests.reference import read_reference, song_key, songs_by_playlist
 
 pytestmark = pytest.mark.integration
 
-ROWS = 20_000
-SEED = 11
 RECALL_AT = 10
 
 
 @pytest.fixture(scope="module")
-def dag():
-    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
+def dag(pipeline_dag):
+    return pipeline_dag
 
 
-def run_dag(dag, source_url: str, **params):
-    return dag.test(run_conf={"source_url": source_url, **params})
-
-
-def task_states(dag_run) -> dict[str, str]:
-    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+@pytest.fixture(scope="module")
+def reference(sample_zip):
+    return read_reference(sample_zip)
 
 
 def fetch(db, query: str) -> list[tuple]:
@@ -41,24 +36,6 @@ def fetch(db, query: str) -> list[tuple]:
         rows = cursor.fetchall()
     db.rollback()
     return rows
-
-
-@pytest.fixture(scope="module")
-def sample_zip(tmp_path_factory) -> Path:
-    return write_sample_zip(tmp_path_factory.mktemp("served") / "spotify_playlists.zip", ROWS, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def reference(sample_zip) -> Reference:
-    return read_reference(sample_zip)
-
-
-@pytest.fixture(scope="module")
-def good_run(dag, sample_zip, warehouse_connection, airflow_db):
-    with FileServer(sample_zip.parent) as server:
-        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}")
-        assert server.gets(sample_zip.name) == [None]  # one whole transfer
-    return dag_run
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +58,7 @@ def test_every_stage_succeeded(good_run):
 
 def test_row_accounting_matches_the_raw_file(good_run, reference):
     metrics = json.loads((Path(run_folder(good_run.dag_id, good_run.run_id)) / "metrics" / "extract.json").read_text())
-    assert metrics["rows_read"] == ROWS == reference.rows_read
+    assert metrics["rows_read"] == SAMPLE_ROWS == reference.rows_read
     assert metrics["rows_read"] == metrics["rows_accepted"] + metrics["rows_rejected"]
     assert {k: v for k, v in metrics["rows_rejected_by_reason"].items() if v} == dict(reference.rejected)
 
