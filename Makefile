@@ -11,7 +11,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow test test-unit lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow versions rollback test test-unit lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
@@ -22,6 +22,7 @@ help:
 	@echo "make test-unit - the fast tests only"
 	@echo "make lint   - ruff check and format check"
 	@echo "make sql    - open a SQL prompt on the warehouse"
+	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
 
 venv: $(VENV)/.installed
@@ -68,3 +69,9 @@ web: venv
 
 airflow: venv
 	$(PY) -m spotify_recs.local_airflow
+
+versions: venv
+	$(PY) -m spotify_recs.versions list
+
+rollback: venv
+	$(PY) -m spotify_recs.versions rollback

@@ -20,13 +20,13 @@ def compute_params(params: dict) -> dict:
 
 
 def last_published_run(connection) -> dict | None:
-    """The newest row of ``music.runs`` as a dict, or None when nothing was published yet."""
+    """The live version's row of ``music.runs`` as a dict, or None when nothing is published."""
     with connection.cursor() as cursor:
         cursor.execute("select to_regclass('music.runs') is not null")
         if not cursor.fetchone()[0]:
             connection.rollback()
             return None
-        cursor.execute((SQL_DIR / "select_last_published_run.sql").read_text())
+        cursor.execute((SQL_DIR / "select_live_run.sql").read_text())
         row = cursor.fetchone()
         names = [column.name for column in cursor.description]
     connection.rollback()
@@ -44,3 +44,17 @@ def run_metrics(run_dir: str | Path) -> dict:
     """Every stage's metrics file of the run folder, by stage."""
     folder = Path(run_dir) / "metrics"
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+def run_validation_summary(run_dir: str | Path) -> dict:
+    """Per validated stage: expectations checked and failed, from the run folder's reports."""
+    summary = {}
+    for path in sorted((Path(run_dir) / "validation").glob("*.json")):
+        report = json.loads(path.read_text())
+        results = [result for suite in report["suites"] for result in suite["results"]]
+        summary[path.stem] = {
+            "success": report["success"],
+            "expectations": len(results),
+            "failed": sum(1 for result in results if not result["success"]),
+        }
+    return summary

@@ -53,12 +53,12 @@ def test_a_failed_publish_leaves_the_previous_tables_as_they_were(db, tmp_path):
     before = live_rows(db)
     # A recommendation of a song that is not in tracks violates the foreign key.
     broken = write_run(tmp_path / "broken", SONGS[:2], [(1, 2, 1, 0.5, 2), (1, 99, 2, 0.25, 1)])
-    with pytest.raises(Exception, match="recommendations_staging_recommended_track_id_fkey"):
+    with pytest.raises(Exception, match="recommendations_recommended_track_id_fkey"):
         publish_run(db, broken)
     assert live_rows(db) == before
     with db.cursor() as cursor:
-        cursor.execute("select count(*) from pg_tables where schemaname = 'music' and tablename like '%staging'")
-        assert cursor.fetchone() == (0,)
+        cursor.execute("select tablename from pg_tables where schemaname = 'music' order by 1")
+        assert cursor.fetchall() == [("recommendations",), ("runs",), ("tracks",)]
     db.rollback()
 
 
@@ -75,12 +75,17 @@ def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path
     publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS))
     assert run_count(db) == before + 1
     with db.cursor() as cursor:
-        cursor.execute("select dag_run_id, source_url, source_fingerprint, params from music.runs order by run_id desc")
+        cursor.execute(
+            "select status, source_url, source_fingerprint, params, songs, pairs_published"
+            " from music.runs order by run_id desc"
+        )
         assert cursor.fetchone() == (
-            "manual__hand_made",
+            "live",
             "file:///sample.zip",
             {"kind": "file"},
             {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "top_k": 20},
+            3,
+            3,
         )
     db.rollback()
     with pytest.raises(Exception, match="fkey"):

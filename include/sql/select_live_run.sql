@@ -1,4 +1,4 @@
--- The run whose tables are live: the newest published one.
+-- The version whose tables are live.
 select
     run_id,
     dag_run_id,
@@ -7,5 +7,4 @@ select
     params,
     published_at
 from music.runs
-order by published_at desc, run_id desc
-limit 1
+where status = 'live'

@@ -1,0 +1,185 @@
+"""The analysts' warehouse on a real PostgreSQL: versions, rollback, retention, views, examples, the reader role."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+from spotify_recs.paths import SQL_DIR
+from spotify_recs.publish import PublishError, rollback
+from spotify_recs.warehouse import connect
+from tests.integration.run_folders import publish_hand_made, write_run
+
+pytestmark = pytest.mark.integration
+
+SONGS_A = [(1, "Björk", "Jóga", 5), (2, "Björk", "Hyperballad", 4), (3, "Sigur Rós", "Hoppípolla", 3)]
+RECS_A = [(1, 2, 1, 0.6, 3), (1, 3, 2, 0.5, 2), (2, 1, 1, 0.6, 3), (3, 1, 1, 0.5, 2)]
+SONGS_B = [*SONGS_A, (4, "Radiohead", "Karma Police", 9)]
+RECS_B = [(1, 3, 1, 0.5, 2), (1, 4, 2, 0.2, 1), (3, 1, 1, 0.5, 2), (4, 1, 1, 0.2, 1)]
+SONGS_C = SONGS_A[:2]
+RECS_C = [(1, 2, 1, 0.7, 3), (2, 1, 1, 0.7, 3)]
+
+
+def rows(db, query, params=None):
+    with db.cursor() as cursor:
+        cursor.execute(query, params)
+        result = cursor.fetchall()
+    db.rollback()
+    return result
+
+
+def live_pairs(db):
+    return rows(db, "select track_id, recommended_track_id from music.recommendations order by 1, 2")
+
+
+def statuses(db, first_run_id):
+    return rows(db, "select status from music.runs where run_id >= %s order by run_id", (first_run_id,))
+
+
+def history_tables(db):
+    return {r[0] for r in rows(db, "select tablename from pg_tables where schemaname = 'music_history'")}
+
+
+def next_run_id(db) -> int:
+    return rows(db, "select coalesce(max(run_id), 0) + 1 from music.runs")[0][0]
+
+
+@pytest.fixture
+def db(warehouse_connection):
+    connection = connect(warehouse_connection)
+    with connection.cursor() as cursor:
+        cursor.execute((SQL_DIR / "create_schema.sql").read_text())
+    connection.commit()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def three_versions(db, tmp_path):
+    """Publish A, B, C (in that order); yields A's run_id."""
+    first = next_run_id(db)
+    for name, songs, recs in (("a", SONGS_A, RECS_A), ("b", SONGS_B, RECS_B), ("c", SONGS_C, RECS_C)):
+        publish_hand_made(db, write_run(tmp_path / name, songs, recs))
+    return first
+
+
+def test_each_publish_archives_the_previous_version_and_retention_keeps_two(db, three_versions, monkeypatch):
+    a = three_versions
+    assert statuses(db, a) == [("expired",), ("archived",), ("live",)]
+    assert live_pairs(db) == [(1, 2), (2, 1)]
+    assert {f"tracks_r{a + 1}", f"recommendations_r{a + 1}"} <= history_tables(db)
+    assert not {f"tracks_r{a}", f"recommendations_r{a}"} & history_tables(db)
+    # the archived version keeps its keys, under its own names
+    indexes = rows(db, "select indexname from pg_indexes where tablename = %s order by 1", (f"tracks_r{a + 1}",))
+    assert (f"tracks_r{a + 1}_pkey",) in indexes
+
+
+def test_previous_recommendations_is_the_version_before_the_live_one(db, three_versions):
+    previous = rows(db, "select track_id, recommended_track_id from music.previous_recommendations order by 1, 2")
+    assert previous == sorted((t, r) for t, r, *_ in RECS_B)
+
+
+def test_rollback_makes_the_previous_version_live_again_atomically(db, three_versions):
+    a = three_versions
+    assert rollback(db) == a + 1
+    assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_B)
+    assert statuses(db, a) == [("expired",), ("live",), ("rolled_back",)]
+    assert rows(db, "select count(*) from music.recommendations_named") == [(len(RECS_B),)]
+    live_indexes = "select indexname from pg_indexes where schemaname = 'music' and tablename = 'tracks' order by 1"
+    assert rows(db, live_indexes) == [("tracks_name_idx",), ("tracks_pkey",), ("tracks_search_idx",)]
+    with pytest.raises(PublishError, match="no earlier version"):
+        rollback(db)  # version A's tables were dropped by retention
+    assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_B)
+
+
+def test_re_running_the_same_dag_run_replaces_its_version(db, tmp_path):
+    first = next_run_id(db)
+    publish_hand_made(db, write_run(tmp_path / "x1", SONGS_A, RECS_A), dag_run_id="manual__same")
+    publish_hand_made(db, write_run(tmp_path / "x2", SONGS_A, RECS_A), dag_run_id="manual__same")
+    assert rows(db, "select count(*) from music.runs where dag_run_id = 'manual__same'") == [(1,)]
+    assert statuses(db, first) == [("live",)]
+    assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
+
+
+def test_views_and_their_columns_are_documented(db, three_versions):
+    views = ["recommendations_named", "track_lookup", "most_recommended_tracks", "artist_similarity",
+             "previous_recommendations"]  # fmt: skip
+    for view in views:
+        assert rows(db, "select obj_description(%s::regclass)", (f"music.{view}",))[0][0], view
+    undocumented = rows(
+        db,
+        "select table_name, column_name from information_schema.columns c where table_schema = 'music'"
+        " and table_name = any(%s) and table_name <> 'previous_recommendations'"
+        " and col_description(format('music.%%I', table_name)::regclass, ordinal_position) is null",
+        (views,),
+    )
+    assert undocumented == []
+
+
+def test_track_lookup_matches_case_and_accents_through_the_index(db, three_versions):
+    query = (
+        "select track from music.track_lookup"
+        " where artist_folded = music.fold_name(%s) and track_folded = music.fold_name(%s)"
+    )
+    assert rows(db, query, ("BJORK", "joga")) == [("Jóga",)]
+    with db.cursor() as cursor:
+        cursor.execute("set enable_seqscan = off")
+        cursor.execute("explain " + query, ("BJORK", "joga"))
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    db.rollback()
+    assert "tracks_name_idx" in plan
+
+
+def test_artist_similarity_and_most_recommended(db, three_versions):
+    assert rows(db, "select artist, similar_artist, song_pairs from music.artist_similarity") == []  # C: Björk only
+    assert rows(db, "select track, times_recommended from music.most_recommended_tracks order by 1") == [
+        ("Hyperballad", 1), ("Jóga", 1)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (SQL_DIR / "examples").glob("*.sql")))
+def test_example_queries_return_sensible_rows(db, tmp_path, example):
+    publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A))
+    publish_hand_made(db, write_run(tmp_path / "b", SONGS_B, RECS_B))
+    with db.cursor() as cursor:
+        cursor.execute((SQL_DIR / "examples" / example).read_text())
+        columns = [c.name for c in cursor.description]
+        result = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    db.rollback()
+    assert result, example
+    if example == "recommendations_for_a_song.sql":
+        assert [(r["rank"], r["recommended_track"]) for r in result] == [(1, "Hoppípolla"), (2, "Karma Police")]
+    elif example == "songs_similar_across_artists.sql":
+        assert (result[0]["track"], result[0]["recommended_track"]) == ("Jóga", "Hoppípolla")
+    elif example == "coverage_by_popularity.sql":
+        assert [(r["popularity_band"], r["songs"]) for r in result] == [
+            ("1: 2-4 playlists", 2),  # Hyperballad 4, Hoppípolla 3
+            ("2: 5-19 playlists", 2),  # Jóga 5, Karma Police 9
+        ]
+    elif example == "changes_since_previous_run.sql":
+        # A -> B: kept 1->3 and 3->1; added 1->4, 4->1; dropped 1->2, 2->1
+        assert result == [{"songs": 4, "recommendations_kept": 2, "recommendations_added": 2,
+                           "recommendations_dropped": 2}]  # fmt: skip
+
+
+def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, warehouse_connection):
+    reader = connect({**warehouse_connection, "login": "music_reader", "password": None})
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("select count(*) from music.recommendations_named")
+            assert cursor.fetchone()[0] == len(RECS_C)
+            cursor.execute("select count(*) from music.runs")
+        reader.rollback()
+        forbidden = [
+            "delete from music.recommendations",
+            "insert into music.tracks values (9, 'x', 'y', 2)",
+            "create table music.mine (x int)",
+            "drop view music.track_lookup",
+            f"select * from music_history.tracks_r{three_versions + 1}",
+        ]
+        for statement in forbidden:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege), reader.cursor() as cursor:
+                cursor.execute(statement)
+            reader.rollback()
+    finally:
+        reader.close()
