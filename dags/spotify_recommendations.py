@@ -52,6 +52,15 @@ SPARK_RESOURCES = {
 }
 
 
+def warehouse() -> dict:
+    """The `warehouse` connection's fields (host, port, login, password, schema)."""
+    from airflow.sdk import Connection
+
+    from spotify_recs.warehouse import connection_dict
+
+    return connection_dict(Connection.get("warehouse"))
+
+
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
     resources = {name: value for name, value in SPARK_RESOURCES.items() if value}
     return SparkSubmitOperator(
@@ -147,16 +156,14 @@ def spotify_recommendations():
     @task.short_circuit(ignore_downstream_trigger_rules=True)
     def check_source(params=None) -> dict | bool:
         """Fingerprint the source; False (skip the rest) when it and the params were published already."""
-        from airflow.sdk import Connection
-
         from spotify_recs.download import fingerprint_source
         from spotify_recs.run_history import is_already_published, last_published_run
-        from spotify_recs.warehouse import connect, connection_dict
+        from spotify_recs.warehouse import connect
 
         fingerprint = fingerprint_source(params["source_url"])
         if params["force"]:
             return {"fingerprint": fingerprint}
-        connection = connect(connection_dict(Connection.get("warehouse")))
+        connection = connect(warehouse())
         try:
             last_run = last_published_run(connection)
         finally:
@@ -199,16 +206,40 @@ def spotify_recommendations():
         retries=0,
     )  # fmt: skip
 
+    @task
+    def stage(run_id=None, dag=None) -> dict:
+        """COPY the validated outputs into music_staging (committed, not yet visible to analysts)."""
+        from spotify_recs.publish import stage_run
+        from spotify_recs.warehouse import connect
+
+        connection = connect(warehouse())
+        try:
+            return stage_run(connection, run_folder(dag.dag_id, run_id))
+        finally:
+            connection.close()
+
+    @task(retries=0)
+    def validate_staged(run_id=None, dag=None) -> None:
+        """Great Expectations on the staged tables inside PostgreSQL; a failure stops the swap."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from spotify_recs.publish import validate_staged as validate
+        from spotify_recs.validation import ValidationFailed
+
+        try:
+            validate(warehouse(), run_folder(dag.dag_id, run_id))
+        except ValidationFailed as failure:
+            raise AirflowFailException(str(failure)) from failure
+
     @task(outlets=[RECOMMENDATIONS_ASSET])
     def publish(source: dict, params=None, run_id=None, dag=None) -> dict:
-        from airflow.sdk import Connection
+        """Swap the staged tables in as the live version, in one transaction; record the run."""
+        from spotify_recs.publish import swap_in
+        from spotify_recs.warehouse import connect
 
-        from spotify_recs.publish import publish_run
-        from spotify_recs.warehouse import connect, connection_dict
-
-        connection = connect(connection_dict(Connection.get("warehouse")))
+        connection = connect(warehouse())
         try:
-            return publish_run(
+            return swap_in(
                 connection,
                 run_folder(dag.dag_id, run_id),
                 dag_run_id=run_id,
@@ -229,6 +260,8 @@ def spotify_recommendations():
         minhash,
         similarity_join,
         validate_recommendations,
+        stage(),
+        validate_staged(),
         publish(source),
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -48,9 +49,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def record_duration(run: RunFolder, stage: str, seconds: float) -> None:
+    write_json(run.metrics_file(f"validate_{stage}"), {"seconds": round(seconds, 3)})
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
+    started = time.monotonic()
     suites = load_suites(Path(args.suites_dir) / args.stage)
     spark = build_session()
     frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[args.stage]}
@@ -58,8 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
 
     parameters = {"top_k": args.top_k, "min_playlists": run.read_metrics("extract")["min_playlists"]}
-    report = validate_dataframes(suites, frames, parameters=parameters)
+    report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.path)
     write_json(run.validation_file(args.stage), report)
+    record_duration(run, args.stage, time.monotonic() - started)
     spark.stop()
     failed = failures(report)
     if failed:

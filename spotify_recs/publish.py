@@ -33,7 +33,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_dataset
 from psycopg2 import sql
 
-from spotify_recs.paths import SQL_DIR
+from spotify_recs.paths import EXPECTATIONS_DIR, SQL_DIR
 from spotify_recs.run_history import compute_params, run_metrics, run_validation_summary
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,30 @@ def stage_run(connection, run_dir: str | Path) -> dict[str, int]:
     _write_stage_seconds(run_dir, "stage", time.monotonic() - started)
     log.info("staged %s", staged)
     return staged
+
+
+def validate_staged(connection: dict, run_dir: str | Path) -> dict:
+    """Great Expectations on the staged tables inside PostgreSQL (suites in ``expectations/staged``).
+
+    Writes ``validation/staged.json`` and adds to the run's Data Docs; raises ``ValidationFailed``
+    listing what failed, so the swap does not happen.
+    """
+    from spotify_recs.validation import ValidationFailed, failures, load_suites, validate_postgres_tables
+    from spotify_recs.warehouse import sqlalchemy_url
+
+    started = time.monotonic()
+    expected = {f"{table}_rows": rows for table, rows in parquet_rows(run_dir).items()}
+    report = validate_postgres_tables(
+        load_suites(EXPECTATIONS_DIR / "staged"), sqlalchemy_url(connection), "music_staging", expected, run_dir
+    )
+    path = Path(run_dir) / "validation" / "staged.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+    _write_stage_seconds(run_dir, "validate_staged", time.monotonic() - started)
+    failed = failures(report)
+    if failed:
+        raise ValidationFailed(f"the staged tables failed {len(failed)} expectation(s):\n" + "\n".join(failed))
+    return report
 
 
 def _write_stage_seconds(run_dir: str | Path, stage: str, seconds: float) -> None:

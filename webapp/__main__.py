@@ -1,7 +1,9 @@
 """``make web``: serve the lookup page on 127.0.0.1 (port ``$PORT``, default 5000).
 
 It reads the warehouse of ``AIRFLOW_CONN_WAREHOUSE`` when set, else the
-embedded PostgreSQL under the data directory (``make demo`` fills it).
+embedded PostgreSQL under the data directory (``make demo`` fills it), as the
+read-only role ``music_reader`` (password ``$SPOTIFY_RECS_READER_PASSWORD``
+where the server asks for one; ``SPOTIFY_RECS_READER_USER`` names another role).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from webapp.catalogue import Catalogue
 
 def main() -> None:
     port = int(os.environ.get("PORT", "5000"))
-    catalogue = Catalogue(configured_or_embedded(data_dir() / "postgres"))
+    connection = configured_or_embedded(data_dir() / "postgres")
+    reader = {
+        **connection,
+        "login": os.environ.get("SPOTIFY_RECS_READER_USER", "music_reader"),
+        "password": os.environ.get("SPOTIFY_RECS_READER_PASSWORD"),
+    }
+    catalogue = Catalogue(reader)
     app = create_app(catalogue)
     print(f"the lookup page is at http://127.0.0.1:{port}/ (Ctrl+C stops it)")
     app.run(host="127.0.0.1", port=port, threaded=True)

@@ -11,6 +11,7 @@ import pytest
 
 from spotify_recs.paths import run_folder
 from spotify_recs.sample_data import HEADER_LINE
+from spotify_recs.validation import data_docs_index
 from tests.http_server import FileServer
 from tests.integration.conftest import SAMPLE_ROWS, run_dag, task_states
 from tests.reference import read_reference, song_key, songs_by_playlist
@@ -30,9 +31,9 @@ def reference(sample_zip):
     return read_reference(sample_zip)
 
 
-def fetch(db, query: str) -> list[tuple]:
+def fetch(db, query: str, params: tuple | None = None) -> list[tuple]:
     with db.cursor() as cursor:
-        cursor.execute(query)
+        cursor.execute(query, params)
         rows = cursor.fetchall()
     db.rollback()
     return rows
@@ -51,9 +52,31 @@ def published(good_run, warehouse_connection):
     return tracks, recommendations
 
 
-def test_every_stage_succeeded(good_run):
+def test_every_stage_succeeded_and_data_docs_were_built(good_run):
     assert str(good_run.state) == "success"
     assert set(task_states(good_run).values()) == {"success"}
+    run_dir = Path(run_folder(good_run.dag_id, good_run.run_id))
+    docs = data_docs_index(run_dir).read_text()
+    for suite in ("songs", "extract_accounting", "recommendations", "staged_recommendations"):
+        assert suite in docs, suite
+    assert sorted(p.stem for p in (run_dir / "validation").glob("*.json")) == ["extract", "recommendations", "staged"]
+
+
+def test_the_run_is_recorded_with_its_figures(good_run, warehouse_connection):
+    from spotify_recs.warehouse import connect
+
+    db = connect(warehouse_connection)
+    (row,) = fetch(
+        db,
+        "select status, rows_read, rows_accepted + rows_rejected, songs, candidate_pairs >= pairs_published / 2,"
+        " stage_seconds ?& array['extract', 'minhash', 'similarity_join', 'validate_extract', 'stage', 'publish'],"
+        " validation -> 'staged' ->> 'failed' from music.runs where dag_run_id = %s",
+        (good_run.run_id,),
+    )
+    db.close()
+    assert row[0] == "live"
+    assert row[1] == row[2] == SAMPLE_ROWS
+    assert row[3] > 100 and row[4] is True and row[5] is True and row[6] == "0"
 
 
 def test_row_accounting_matches_the_raw_file(good_run, reference):

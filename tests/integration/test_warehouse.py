@@ -6,7 +6,8 @@ import psycopg2
 import pytest
 
 from spotify_recs.paths import SQL_DIR
-from spotify_recs.publish import PublishError, rollback
+from spotify_recs.publish import PublishError, rollback, stage_run, validate_staged
+from spotify_recs.validation import ValidationFailed, data_docs_index
 from spotify_recs.warehouse import connect
 from tests.integration.run_folders import publish_hand_made, write_run
 
@@ -183,3 +184,24 @@ def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, war
             reader.rollback()
     finally:
         reader.close()
+
+
+def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path, warehouse_connection):
+    good = write_run(tmp_path / "good", SONGS_A, RECS_A)
+    stage_run(db, good)
+    report = validate_staged(warehouse_connection, good)
+    assert report["success"] and [s["dataset"] for s in report["suites"]] == ["recommendations", "tracks"]
+    assert data_docs_index(good).exists()
+
+    broken = write_run(tmp_path / "broken", SONGS_A[:2], [(1, 3, 1, 0.5, 2)])  # song 3 is not staged
+    stage_run(db, broken)
+    with pytest.raises(ValidationFailed, match="every recommended_track_id is in music_staging.tracks"):
+        validate_staged(warehouse_connection, broken)
+
+    stage_run(db, good)
+    with db.cursor() as cursor:
+        cursor.execute("delete from music_staging.tracks where track_id = 3")
+        cursor.execute("delete from music_staging.recommendations where 3 in (track_id, recommended_track_id)")
+    db.commit()
+    with pytest.raises(ValidationFailed, match="expect_table_row_count_to_equal"):
+        validate_staged(warehouse_connection, good)

@@ -45,6 +45,6 @@ def published_catalogue(warehouse_connection, tmp_path_factory):
 def catalogue(published_catalogue):
     from webapp.catalogue import Catalogue
 
-    catalogue = Catalogue(published_catalogue)
+    catalogue = Catalogue({**published_catalogue, "login": "music_reader", "password": None})
     yield catalogue
     catalogue.close()
