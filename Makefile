@@ -11,7 +11,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow versions rollback test test-unit lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow versions rollback docs bench-warehouse test test-unit lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
@@ -21,6 +21,8 @@ help:
 	@echo "make test   - all tests (unit, DAG integrity, end to end)"
 	@echo "make test-unit - the fast tests only"
 	@echo "make lint   - ruff check and format check"
+	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
+	@echo "make bench-warehouse - publish throughput vs psql \\copy, name lookup latency, on full-scale tables"
 	@echo "make sql    - open a SQL prompt on the warehouse"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
@@ -75,3 +77,9 @@ versions: venv
 
 rollback: venv
 	$(PY) -m spotify_recs.versions rollback
+
+docs: venv
+	$(PY) -m spotify_recs.data_docs
+
+bench-warehouse: venv
+	$(PY) -m benchmarks.bench_warehouse $(BENCH_ARGS)

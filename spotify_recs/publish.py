@@ -37,7 +37,8 @@ from spotify_recs.paths import EXPECTATIONS_DIR, SQL_DIR
 from spotify_recs.run_history import compute_params, run_metrics, run_validation_summary
 
 log = logging.getLogger(__name__)
-COPY_BATCH_ROWS = 200_000
+COPY_BATCH_ROWS = 50_000
+COPY_READ_BYTES = 1024 * 1024
 KEEP_VERSIONS_VARIABLE = "SPOTIFY_RECS_KEEP_VERSIONS"
 TABLES = {
     # table: (dataset in the run folder, columns in order); tracks last when dropping, first when loading
@@ -65,20 +66,44 @@ def run_sql_file(cursor, name: str, params: dict | None = None) -> None:
     cursor.execute((SQL_DIR / name).read_text(), params)
 
 
+class _CsvStream(io.RawIOBase):
+    """Record batches read as one CSV byte stream, encoded batch by batch as COPY asks for more.
+
+    One COPY statement for the whole dataset lets PostgreSQL parse what was sent while the
+    next batch is encoded (a COPY per batch would wait for each to finish).
+    """
+
+    def __init__(self, batches) -> None:
+        self._batches = iter(batches)
+        self._pending = memoryview(b"")
+        self.rows = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._pending:
+            batch = next(self._batches, None)
+            if batch is None:
+                return 0
+            encoded = io.BytesIO()
+            pa_csv.write_csv(batch, encoded, write_options=pa_csv.WriteOptions(include_header=False))
+            self._pending = encoded.getbuffer()
+            self.rows += batch.num_rows
+        size = min(len(target), len(self._pending))
+        target[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
 def copy_parquet(cursor, parquet_path: str, table: str, columns: list[str]) -> int:
-    """COPY a Parquet dataset (a Spark output folder) into ``table``; return the rows sent."""
+    """COPY a Parquet dataset (a Spark output folder) into ``table`` as one CSV stream; return the rows sent."""
     dataset = pa_dataset.dataset(parquet_path, format="parquet")
-    statement = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
-    sent = 0
-    for batch in dataset.to_batches(columns=columns, batch_size=COPY_BATCH_ROWS):
-        if batch.num_rows == 0:
-            continue
-        buffer = io.BytesIO()
-        pa_csv.write_csv(batch, buffer, write_options=pa_csv.WriteOptions(include_header=False))
-        buffer.seek(0)
-        cursor.copy_expert(statement, buffer)
-        sent += batch.num_rows
-    return sent
+    stream = _CsvStream(dataset.to_batches(columns=columns, batch_size=COPY_BATCH_ROWS))
+    cursor.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=COPY_READ_BYTES
+    )
+    return stream.rows
 
 
 def parquet_rows(run_dir: str | Path) -> dict[str, int]:
