@@ -40,22 +40,24 @@ SAMPLE_ROWS = 20_000
 SAMPLE_SEED = 11
 
 
-def run_dag(dag, source_url: str, **params):
-    """One DAG run in this process (``dag.test``), with the given params."""
-    return dag.test(run_conf={"source_url": source_url, **params})
-
-
-def task_states(dag_run) -> dict[str, str]:
-    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-
-
-@pytest.fixture(scope="session")
-def pipeline_dag():
+def parse_pipeline_dag():
     from airflow.dag_processing.dagbag import DagBag
 
     from spotify_recs.paths import PROJECT_ROOT
 
     return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
+
+
+def run_dag(source_url: str, **params):
+    """One DAG run in this process (``dag.test``) with the given params, the others at their defaults.
+
+    The DAG is parsed afresh each time: ``dag.test`` keeps a run's conf in the DAG object's params.
+    """
+    return parse_pipeline_dag().test(run_conf={"source_url": source_url, **params})
+
+
+def task_states(dag_run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +68,11 @@ def sample_zip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def good_run(pipeline_dag, sample_zip, warehouse_connection, airflow_db):
+def good_run(sample_zip, warehouse_connection, airflow_db):
     """The whole DAG on the sample, downloaded over HTTP from 127.0.0.1, on local[2]."""
     from tests.http_server import FileServer
 
     with FileServer(sample_zip.parent) as server:
-        dag_run = run_dag(pipeline_dag, f"{server.url}/{sample_zip.name}")
+        dag_run = run_dag(f"{server.url}/{sample_zip.name}")
         assert server.gets(sample_zip.name) == [None]  # one whole transfer
     return dag_run

@@ -22,11 +22,6 @@ RECALL_AT = 10
 
 
 @pytest.fixture(scope="module")
-def dag(pipeline_dag):
-    return pipeline_dag
-
-
-@pytest.fixture(scope="module")
 def reference(sample_zip):
     return read_reference(sample_zip)
 
@@ -137,7 +132,7 @@ def test_ranks_follow_similarity_and_ties_are_broken_by_id(published):
         assert [r[1:] for r in rows] == sorted(r[1:] for r in rows)
 
 
-def test_a_failed_validation_leaves_postgresql_untouched(dag, good_run, tmp_path, warehouse_connection):
+def test_a_failed_validation_leaves_postgresql_untouched(good_run, tmp_path, warehouse_connection):
     from spotify_recs.warehouse import connect
 
     db = connect(warehouse_connection)
@@ -150,7 +145,7 @@ def test_a_failed_validation_leaves_postgresql_untouched(dag, good_run, tmp_path
     broken = tmp_path / "broken.zip"
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("spotify_dataset.csv", HEADER_LINE + "\n" + '"not","a","well formed line\n' * 50)
-    dag_run = run_dag(dag, broken.as_uri())
+    dag_run = run_dag(broken.as_uri())
     states = task_states(dag_run)
     assert str(dag_run.state) == "failed"
     assert states["extract"] == "success"
@@ -164,13 +159,13 @@ def published_runs(db) -> int:
     return fetch(db, "select count(*) from music.runs")[0][0]
 
 
-def test_an_unchanged_source_skips_every_stage_after_check_source(dag, good_run, sample_zip, warehouse_connection):
+def test_an_unchanged_source_skips_every_stage_after_check_source(good_run, sample_zip, warehouse_connection):
     from spotify_recs.warehouse import connect
 
     db = connect(warehouse_connection)
     before = published_runs(db)
     with FileServer(sample_zip.parent) as server:
-        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}")
+        dag_run = run_dag(f"{server.url}/{sample_zip.name}")
         assert server.gets(sample_zip.name) == []  # not even downloaded
     states = task_states(dag_run)
     assert str(dag_run.state) == "success"
@@ -180,9 +175,9 @@ def test_an_unchanged_source_skips_every_stage_after_check_source(dag, good_run,
     db.close()
 
 
-def test_params_that_cannot_work_together_fail_before_any_download(dag, sample_zip):
+def test_params_that_cannot_work_together_fail_before_any_download(sample_zip):
     with FileServer(sample_zip.parent) as server:
-        dag_run = run_dag(dag, f"{server.url}/{sample_zip.name}", bands=100, rows_per_band=2, num_perm=128)
+        dag_run = run_dag(f"{server.url}/{sample_zip.name}", bands=100, rows_per_band=2, num_perm=128)
         assert server.requests == []
     states = task_states(dag_run)
     assert str(dag_run.state) == "failed"

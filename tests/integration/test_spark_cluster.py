@@ -73,12 +73,12 @@ def read_dataset(dag_run, name: str) -> list[dict]:
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 
 
-def test_the_jobs_on_a_standalone_cluster_give_the_local_results(good_run, pipeline_dag, sample_zip, spark_master):
+def test_the_jobs_on_a_standalone_cluster_give_the_local_results(good_run, sample_zip, spark_master):
     master_url, master_ui = spark_master
     previous = os.environ["AIRFLOW_CONN_SPARK_DEFAULT"]
     os.environ["AIRFLOW_CONN_SPARK_DEFAULT"] = json.dumps({"conn_type": "spark", "host": master_url})
     try:
-        cluster_run = run_dag(pipeline_dag, sample_zip.as_uri(), force=True)
+        cluster_run = run_dag(sample_zip.as_uri(), force=True)
     finally:
         os.environ["AIRFLOW_CONN_SPARK_DEFAULT"] = previous
     assert str(cluster_run.state) == "success", task_states(cluster_run)
