@@ -6,6 +6,7 @@ DATA_DIR ?= $(CURDIR)/data
 DEMO_ROWS ?= 100000
 SOURCE_URL ?= https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1
 PYTEST_ARGS ?=
+SQL_USER ?= postgres
 
 export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -23,7 +24,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
 	@echo "make bench-warehouse - publish throughput vs psql \\copy, name lookup latency, on full-scale tables"
-	@echo "make sql    - open a SQL prompt on the warehouse"
+	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
 
@@ -57,7 +58,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 sql: venv
-	@eval "$$($(PY) -m spotify_recs.warehouse psql)"
+	@eval "$$($(PY) -m spotify_recs.warehouse psql --user $(SQL_USER))"
 
 stop-warehouse: venv
 	$(PY) -m spotify_recs.warehouse stop

@@ -184,31 +184,33 @@ def _history_name(table: str, run_id: int) -> str:
     return f"{table}_r{run_id}"
 
 
-def _archive_live(cursor, run_id: int) -> None:
-    """Move the live tables to music_history under the version's name."""
-    for table in TABLES:
-        archived = _history_name(table, run_id)
-        cursor.execute(sql.SQL("alter table music.{} set schema music_history").format(sql.Identifier(table)))
+def _move_table(cursor, schema: str, name: str, new_schema: str, new_name: str) -> None:
+    """Move a table to another schema and name; its index names (and so its keys') follow the new name."""
+    cursor.execute(
+        sql.SQL("alter table {}.{} set schema {}").format(
+            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(new_schema)
+        )
+    )
+    if new_name != name:
         cursor.execute(
-            sql.SQL("alter table music_history.{} rename to {}").format(sql.Identifier(table), sql.Identifier(archived))
+            sql.SQL("alter table {}.{} rename to {}").format(
+                sql.Identifier(new_schema), sql.Identifier(name), sql.Identifier(new_name)
+            )
         )
         cursor.execute(
             "select music.rename_table_indexes(%s::regclass, %s, %s)",
-            (f"music_history.{archived}", f"{table}_", f"{archived}_"),
+            (f"{new_schema}.{new_name}", f"{name}_", f"{new_name}_"),
         )
+
+
+def _archive_live(cursor, run_id: int) -> None:
+    for table in TABLES:
+        _move_table(cursor, "music", table, "music_history", _history_name(table, run_id))
 
 
 def _restore_archived(cursor, run_id: int) -> None:
-    """Move an archived version's tables back into music under the live names."""
     for table in TABLES:
-        archived = _history_name(table, run_id)
-        cursor.execute(sql.SQL("alter table music_history.{} set schema music").format(sql.Identifier(archived)))
-        cursor.execute(
-            sql.SQL("alter table music.{} rename to {}").format(sql.Identifier(archived), sql.Identifier(table))
-        )
-        cursor.execute(
-            "select music.rename_table_indexes(%s::regclass, %s, %s)", (f"music.{table}", f"{archived}_", f"{table}_")
-        )
+        _move_table(cursor, "music_history", _history_name(table, run_id), "music", table)
 
 
 def _drop_tables(cursor, schema: str, names: list[str]) -> None:
@@ -294,7 +296,7 @@ def swap_in(
             _archive_live(cursor, run_id)
             _set_status(cursor, run_id, "archived")
         for table in TABLES:
-            cursor.execute(sql.SQL("alter table music_staging.{} set schema music").format(sql.Identifier(table)))
+            _move_table(cursor, "music_staging", table, "music", table)
         _write_stage_seconds(run_dir, "publish", time.monotonic() - started)
         record = _run_record(run_dir, dag_run_id, source_url, source_fingerprint, params, staged)
         run_sql_file(cursor, "insert_run.sql", record)

@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Start or stop the embedded PostgreSQL warehouse.")
     parser.add_argument("action", choices=["start", "stop", "psql"])
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default $SPOTIFY_RECS_DATA_DIR)")
+    parser.add_argument("--user", default=None, help="with psql: connect as this role (e.g. music_reader)")
     args = parser.parse_args(argv)
     pgdata = (args.data_dir or data_dir()).resolve() / "postgres"
     if args.action == "stop":
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.action == "start":
         print(json.dumps(start(pgdata)))
     else:
-        print(psql_command(start(pgdata)))
+        connection = start(pgdata)
+        print(psql_command({**connection, "login": args.user} if args.user else connection))
 
 
 if __name__ == "__main__":
