@@ -6,6 +6,7 @@ DATA_DIR ?= $(CURDIR)/data
 DEMO_ROWS ?= 100000
 SOURCE_URL ?= https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1
 PYTEST_ARGS ?=
+PARAMS ?=
 SQL_USER ?= postgres
 
 export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
@@ -16,7 +17,7 @@ export GX_ANALYTICS_ENABLED := false
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
-	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset)"
+	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset); PARAMS=\"top_k=50 force=true\""
 	@echo "make airflow - Airflow UI on http://localhost:8080 (standalone) with the demo configuration"
 	@echo "make web   - the lookup page on http://127.0.0.1:5000 (PORT=...)"
 	@echo "make test   - all tests (unit, DAG integrity, end to end)"
@@ -38,10 +39,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: venv
-	$(PY) -m spotify_recs.local_run --sample-rows $(DEMO_ROWS)
+	$(PY) -m spotify_recs.local_run --sample-rows $(DEMO_ROWS) $(foreach p,$(PARAMS),--param $(p))
 
 run: venv
-	$(PY) -m spotify_recs.local_run --source-url '$(SOURCE_URL)'
+	$(PY) -m spotify_recs.local_run --source-url '$(SOURCE_URL)' $(foreach p,$(PARAMS),--param $(p))
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -82,6 +82,20 @@ def sample_url(data: Path, rows: int) -> str:
     return sample.as_uri()
 
 
+def parse_params(items: list[str]) -> dict[str, object]:
+    """``["top_k=50", "force=true", "source_url=file:///x.zip"]`` -> DAG run conf with JSON-typed values."""
+    conf: dict[str, object] = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"--param takes NAME=VALUE, got {item!r}")
+        try:
+            conf[name] = json.loads(value)  # numbers and true/false as the params' types want them
+        except ValueError:
+            conf[name] = value
+    return conf
+
+
 def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
     """Run a command with its output in ``log_path``; on failure show its end and exit."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,9 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         conf["source_url"] = sample_url(data, args.sample_rows)
     if args.source_url:
         conf["source_url"] = args.source_url
-    for item in args.param:
-        name, _, value = item.partition("=")
-        conf[name] = int(value) if value.lstrip("-").isdigit() else value
+    conf.update(parse_params(args.param))
 
     connection, env = prepare(data)
     log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"

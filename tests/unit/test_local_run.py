@@ -1,0 +1,19 @@
+"""The command-line runner's params: typed the way the DAG's params expect them."""
+
+import pytest
+
+from spotify_recs.local_run import parse_params
+
+
+def test_params_are_typed_like_json():
+    assert parse_params(["top_k=50", "force=true", "source_url=file:///data/x.zip", "bands=64"]) == {
+        "top_k": 50,
+        "force": True,
+        "source_url": "file:///data/x.zip",
+        "bands": 64,
+    }
+
+
+def test_a_param_without_a_value_is_refused():
+    with pytest.raises(SystemExit, match="NAME=VALUE"):
+        parse_params(["force"])
