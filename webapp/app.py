@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg2.errors
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from webapp.catalogue import Catalogue, Song
@@ -63,6 +64,13 @@ def create_app(catalogue: Catalogue) -> Flask:
         if request.path.startswith("/api/"):
             return jsonify(error=str(error)), 400
         return render_template("index.html", error=str(error), **page_defaults()), 400
+
+    @app.errorhandler(psycopg2.errors.UndefinedTable)
+    def nothing_published(error):
+        message = "Nothing is published yet: run the pipeline first (make demo)."
+        if request.path.startswith("/api/"):
+            return jsonify(error=message), 503
+        return render_template("index.html", error=message, count_choices=[DEFAULT_COUNT], count=DEFAULT_COUNT), 503
 
     def page_defaults() -> dict:
         top_k = catalogue.top_k()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -14,7 +13,6 @@ import psycopg2.pool
 from spotify_recs.paths import SQL_DIR
 
 QUERIES = {path.stem: path.read_text() for path in (SQL_DIR / "webapp").glob("*.sql")}
-TOP_K_CACHE_SECONDS = 60
 SMALLEST_ID = -(2**63)
 
 
@@ -64,7 +62,6 @@ class Catalogue:
             dbname=connection.get("schema") or None,
             options="-c default_transaction_read_only=on -c statement_timeout=5000",
         )
-        self._top_k: tuple[float, int] | None = None
 
     @contextmanager
     def _cursor(self):
@@ -108,13 +105,11 @@ class Catalogue:
             return [Recommendation(row[0], Song(*row[1:5]), row[5], row[6]) for row in cursor.fetchall()]
 
     def top_k(self) -> int:
-        """The published recommendations per song (cached briefly: a publish may change it)."""
-        now = time.monotonic()
-        if self._top_k is None or now - self._top_k[0] > TOP_K_CACHE_SECONDS:
-            with self._cursor() as cursor:
-                cursor.execute(QUERIES["published_top_k"])
-                self._top_k = (now, cursor.fetchone()[0])
-        return self._top_k[1]
+        """The live version's recommendations per song (0 when nothing is published)."""
+        with self._cursor() as cursor:
+            cursor.execute(QUERIES["published_top_k"])
+            row = cursor.fetchone()
+        return row[0] if row else 0
 
     def close(self) -> None:
         self._pool.closeall()

@@ -28,7 +28,7 @@ def write_run(run_dir, songs, recommendations):
 PARAMS = {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "top_k": 20, "force": False}
 
 
-def publish_hand_made(db, run_dir, dag_run_id: str | None = None) -> dict:
+def publish_hand_made(db, run_dir, dag_run_id: str | None = None, **params) -> dict:
     """Publish a hand-written run folder as if a DAG run (a new one unless named) had produced it."""
     dag_run_id = dag_run_id or f"manual__{uuid.uuid4().hex}"
-    return publish.publish_run(db, run_dir, dag_run_id, "file:///sample.zip", {"kind": "file"}, PARAMS)
+    return publish.publish_run(db, run_dir, dag_run_id, "file:///sample.zip", {"kind": "file"}, {**PARAMS, **params})

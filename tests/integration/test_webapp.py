@@ -139,3 +139,23 @@ def test_surprise_redirects_to_a_song_keeping_the_options(client):
 def test_the_app_cannot_write(catalogue):  # noqa: F811
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), catalogue._cursor() as cursor:
         cursor.execute("delete from music.recommendations")
+
+
+def test_before_anything_is_published_the_app_says_so(warehouse_connection):
+    from spotify_recs.warehouse import connect
+    from webapp.catalogue import Catalogue
+
+    admin = connect({**warehouse_connection, "schema": "postgres"})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("drop database if exists empty_warehouse")
+        cursor.execute("create database empty_warehouse")
+    admin.close()
+    empty = Catalogue({**warehouse_connection, "schema": "empty_warehouse"})
+    try:
+        client = create_app(empty).test_client()
+        assert client.get("/api/search?q=bjork").status_code == 503
+        page = client.get("/")
+        assert page.status_code == 503 and "Nothing is published yet" in page.get_data(as_text=True)
+    finally:
+        empty.close()

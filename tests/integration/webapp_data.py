@@ -36,7 +36,7 @@ def published_catalogue(warehouse_connection, tmp_path_factory):
     from spotify_recs.warehouse import connect
 
     db = connect(warehouse_connection)
-    publish_hand_made(db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS))
+    publish_hand_made(db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS), top_k=TOP_K)
     db.close()
     return warehouse_connection
 

@@ -1,3 +1,4 @@
--- How many recommendations per song were published (the run's top_k).
-select coalesce(max(rank), 0) as top_k
-from music.recommendations
+-- How many recommendations per song the live version was computed with (its top_k param).
+select (params ->> 'top_k')::integer as top_k
+from music.runs
+where status = 'live'
