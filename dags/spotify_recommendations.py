@@ -13,7 +13,8 @@ file hash): when the source and the params equal those of the last published
 run, and `force` is off, everything after `check_source` is skipped.
 
 Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
-(default `./data`). A failed validation stops the run before `publish`.
+(default `./data`); the newest 3 runs' folders are kept. A failed validation
+stops the run before `publish`.
 """
 
 from __future__ import annotations
@@ -250,6 +251,13 @@ def spotify_recommendations():
         finally:
             connection.close()
 
+    @task
+    def prune_run_folders(run_id=None, dag=None) -> list[str]:
+        """Delete the oldest runs' intermediate data ($SPOTIFY_RECS_KEEP_RUN_FOLDERS, default 3)."""
+        from spotify_recs.paths import prune_run_folders as prune
+
+        return prune(dag.dag_id, run_id)
+
     source = check_source()
     chain(
         validate_params(),
@@ -263,6 +271,7 @@ def spotify_recommendations():
         stage(),
         validate_staged(),
         publish(source),
+        prune_run_folders(),
     )
 
 

@@ -27,6 +27,8 @@ os.environ.update(
         "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": "local[2]"}),
         "SPOTIFY_RECS_DATA_DIR": str(_SCRATCH / "data"),
         "SPOTIFY_RECS_SHUFFLE_PARTITIONS": "4",
+        # Tests compare the datasets of runs made minutes apart: keep every run folder.
+        "SPOTIFY_RECS_KEEP_RUN_FOLDERS": "100",
         "SPOTIFY_RECS_SPARK_DRIVER_MEMORY": "2g",
         "GX_ANALYTICS_ENABLED": "false",
         # spark-submit and airflow are found next to this interpreter.

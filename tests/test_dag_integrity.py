@@ -19,6 +19,7 @@ STAGES = [
     "stage",
     "validate_staged",
     "publish",
+    "prune_run_folders",
 ]
 
 
