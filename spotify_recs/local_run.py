@@ -20,10 +20,11 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from spotify_recs.paths import PROJECT_ROOT, data_dir
-from spotify_recs.warehouse import configured_or_embedded, libpq_uri, psql_command
+from spotify_recs.warehouse import configured_or_embedded, connect, psql_command
 
 DAG_ID = "spotify_recommendations"
 SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
@@ -110,9 +111,7 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
 
 
 def print_recommendations(connection: dict, songs: int = 3, per_song: int = 5) -> None:
-    import psycopg2
-
-    with psycopg2.connect(libpq_uri(connection)) as db, db.cursor() as cursor:
+    with closing(connect(connection)) as db, db.cursor() as cursor:
         cursor.execute("select count(*) from music.tracks")
         (tracks,) = cursor.fetchone()
         cursor.execute("select count(*) from music.recommendations")

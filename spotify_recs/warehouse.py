@@ -36,12 +36,10 @@ def _server(pgdata: Path, keep_running: bool):
 
 def start(pgdata: Path, keep_running: bool = True) -> dict:
     """Start (or find running) the server, create the database; return an Airflow connection dict."""
-    import psycopg2
-
     server = _server(pgdata, keep_running)
     info = server.get_postmaster_info()
     connection = {"conn_type": "postgres", "host": str(info.socket_dir), "port": info.port, "login": USER}
-    admin = psycopg2.connect(dbname="postgres", user=USER, host=connection["host"], port=connection["port"])
+    admin = connect({**connection, "schema": "postgres"})
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("select 1 from pg_database where datname = %s", (DATABASE,))
