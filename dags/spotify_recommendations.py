@@ -127,6 +127,17 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
             title="Signature values per band",
             description="More values per band make candidates stricter (fewer false candidates, lower recall).",
         ),
+        "max_bucket": Param(
+            20,
+            type="integer",
+            minimum=2,
+            maximum=10000,
+            title="Largest LSH bucket",
+            description=(
+                "Bigger buckets (a large playlist shared by many songs) are cut into chunks of about this many "
+                "songs, the most alike together: bounds the work per bucket (higher means more work, more recall)."
+            ),
+        ),
         "top_k": Param(
             20,
             type="integer",
@@ -195,7 +206,7 @@ def spotify_recommendations():
         "similarity_join",
         "similarity_join.py",
         ["--run-dir", RUN_DIR, "--bands", "{{ params.bands }}", "--rows-per-band", "{{ params.rows_per_band }}",
-         "--top-k", "{{ params.top_k }}"],
+         "--max-bucket", "{{ params.max_bucket }}", "--top-k", "{{ params.top_k }}"],
     )  # fmt: skip
     validate_recommendations = spark_job(
         "validate_recommendations",

@@ -80,6 +80,7 @@ def test_params_and_their_defaults(dag):
         "num_perm": 128,
         "bands": 64,
         "rows_per_band": 2,
+        "max_bucket": 20,
         "top_k": 20,
         "force": False,
     }

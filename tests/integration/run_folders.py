@@ -25,7 +25,15 @@ def write_run(run_dir, songs, recommendations):
     return run_dir
 
 
-PARAMS = {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "top_k": 20, "force": False}
+PARAMS = {
+    "min_playlists": 2,
+    "num_perm": 128,
+    "bands": 64,
+    "rows_per_band": 2,
+    "max_bucket": 20,
+    "top_k": 20,
+    "force": False,
+}
 
 
 def publish_hand_made(db, run_dir, dag_run_id: str | None = None, **params) -> dict:

@@ -107,11 +107,12 @@ def test_normalisation_follows_the_seeds_rules(spark):
 
 def _accepted(spark, rows):
     text = [f'"{user}","{artist}","{track}","{playlist}"' for user, artist, track, playlist in rows]
-    return extract.key_rows(extract.parse_lines(lines(spark, *text)).where("reject_reason is null"))
+    parsed = extract.parse_lines(lines(spark, *text))
+    return parsed.where("reject_reason is null").select(*extract.EXPECTED_COLUMNS)
 
 
 def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spark):
-    keyed = _accepted(
+    accepted = _accepted(
         spark,
         [
             (USER, "Simon & Garfunkel", "The Boxer", "Folk"),
@@ -121,8 +122,10 @@ def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spar
             (USER, "Only Once", "Rare Song", "Folk"),
         ],
     )
-    pairs = extract.playlist_song_pairs(keyed)
-    songs = extract.songs_table(keyed, pairs, min_playlists=2)
+    spellings = extract.song_spellings(accepted)
+    assert spellings.count() == 3  # two spellings of The Boxer, one of Rare Song
+    pairs = extract.playlist_song_pairs(accepted, spellings)
+    songs = extract.songs_table(spellings, pairs, min_playlists=2)
     assertDataFrameEqual(songs.drop("track_id"), [Row(artist="Simon & Garfunkel", track="The Boxer", playlist_count=3)])
     playlist_tracks = extract.playlist_tracks_table(pairs, songs)
     assert playlist_tracks.count() == 3
@@ -130,14 +133,17 @@ def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spar
 
 
 def test_ids_are_stable_hashes_of_the_normalised_key(spark):
-    first = _accepted(spark, [(USER, "Simon & Garfunkel", "The Boxer", "Folk")]).first()
-    again = _accepted(spark, [(OTHER_USER, "simon and garfunkel", "The Boxer [Mono]", "Other")]).first()
-    assert first["track_id"] == again["track_id"]
-    assert first["playlist_id"] != again["playlist_id"]
+    first = _accepted(spark, [(USER, "Simon & Garfunkel", "The Boxer", "Folk")])
+    again = _accepted(spark, [(OTHER_USER, "simon and garfunkel", "The Boxer [Mono]", "Other")])
+    assert extract.song_spellings(first).first()["track_id"] == extract.song_spellings(again).first()["track_id"]
+    first_pair = extract.playlist_song_pairs(first, extract.song_spellings(first)).first()
+    again_pair = extract.playlist_song_pairs(again, extract.song_spellings(again)).first()
+    assert first_pair["track_id"] == again_pair["track_id"]
+    assert first_pair["playlist_id"] != again_pair["playlist_id"]
 
 
 def test_display_name_is_the_most_frequent_spelling(spark):
-    keyed = _accepted(
+    accepted = _accepted(
         spark,
         [
             (USER, "SIMON & GARFUNKEL", "The Boxer", "A"),
@@ -145,7 +151,7 @@ def test_display_name_is_the_most_frequent_spelling(spark):
             (USER, "Simon & Garfunkel", "The Boxer", "C"),
         ],
     )
-    assert extract.display_names(keyed).first()["artist"] == "Simon & Garfunkel"
+    assert extract.display_names(extract.song_spellings(accepted)).first()["artist"] == "Simon & Garfunkel"
 
 
 def test_rejects_table_keeps_the_line_and_reason(spark):

@@ -1,6 +1,10 @@
 """MinHash signatures: properties that hold for any hash family of this kind."""
 
-from spark_jobs.minhash import minhash_signatures, song_playlist_sets
+import numpy as np
+import pytest
+
+from spark_jobs import minhash
+from spark_jobs.minhash import hash_coefficients, minhash_signatures, signature_matrix, song_playlist_sets
 
 
 def signatures_of(spark, pairs, num_perm):
@@ -35,3 +39,22 @@ def test_agreeing_positions_estimate_the_jaccard_similarity(spark):
     agreement = sum(a == b for a, b in zip(signatures[10], signatures[20], strict=True)) / 512
     # Standard error sqrt(J (1 - J) / n) = 0.021; 4 standard errors either side.
     assert abs(agreement - 1 / 3) < 0.084
+
+
+def test_signatures_do_not_depend_on_how_songs_are_chunked(monkeypatch):
+    # Three songs with 2, 5 and 1 playlists; chunks of 3 edges split them differently than one chunk.
+    playlist_ids = np.array([11, 12, 11, 13, 14, 15, 16, 12], dtype=np.int64)
+    offsets = np.array([0, 2, 7, 8])
+    a, b = hash_coefficients(8)
+    whole = signature_matrix(playlist_ids, offsets, a, b)
+    monkeypatch.setattr(minhash, "EDGES_PER_CHUNK", 3)
+    assert np.array_equal(signature_matrix(playlist_ids, offsets, a, b), whole)
+    # each song's value is the minimum over its own playlists only
+    assert np.array_equal(whole[2], signature_matrix(np.array([12]), np.array([0, 1]), a, b)[0])
+    assert (whole >= 0).all()
+
+
+def test_a_song_without_playlists_is_refused():
+    a, b = hash_coefficients(4)
+    with pytest.raises(ValueError, match="at least one playlist"):
+        signature_matrix(np.array([1], dtype=np.int64), np.array([0, 0, 1]), a, b)

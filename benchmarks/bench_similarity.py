@@ -1,0 +1,424 @@
+"""Similarity engine benchmark (``make bench``): this project vs Spark MLlib vs exact, on generated data.
+
+For each ``--rows`` size, on one generated file in the real format (cached
+under ``<data>/bench/``), extracted once with the pipeline's extract job:
+
+- **this project**: the ``minhash`` + ``similarity_join`` transforms, in one
+  Spark session shared by every measurement (wall time, median of repeats when
+  a run is short; peak memory of Spark's processes; candidate pairs);
+- **exact ground truth** off Spark (``benchmarks.exact_jaccard``): the recall@10
+  of our recommendations on ``--sample-songs`` randomly drawn songs;
+- **the single-machine limit**: ``implicit``'s exact all-pairs top-k over every
+  song, and our similarity stage's time as a multiple of it.
+
+On the first size (1M rows by default), **the seed's setting**: the 10,000 most
+frequent songs, Spark MLlib ``MinHashLSH(numHashTables=10)`` +
+``approxSimilarityJoin(threshold=1.0)`` + top-10 per song, against this project's
+engine on the same songs, both scored against the exact top-10 of every one of them.
+
+``--sweep`` measures recall vs time over a grid of engine parameters;
+``--dag`` runs the whole Airflow DAG on the largest file (``make run``) and
+reports its wall time and the peak memory of all its processes.
+
+Usage: ``python -m benchmarks.bench_similarity [--rows 1000000,4000000,12900000] [--sweep] [--dag] [--json PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from benchmarks import exact_jaccard
+from spark_jobs.minhash import minhash_signatures, song_playlist_sets
+from spark_jobs.similarity_join import find_similar_songs
+from spotify_recs.paths import PROJECT_ROOT, data_dir
+from spotify_recs.sample_data import write_sample_zip
+
+SEED_SETTING_SONGS = 10_000
+SEED_SETTING_TABLES = 10
+RECALL_K = 10
+SHORT_RUN_SECONDS = 60  # runs shorter than this are repeated and the median is reported
+DEFAULT_ENGINE = {"num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20}
+SWEEP_GRID = {
+    "rows_per_band": [1, 2],
+    "bands": [16, 32, 48, 64],
+    "max_bucket": [10, 20, 40],
+}
+
+
+class PeakMemory:
+    """Peak resident memory (bytes) of a process and all its descendants, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                processes = [self.process, *self.process.children(recursive=True)]
+                total = 0
+                for process in processes:
+                    try:
+                        total += process.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.NoSuchProcess:
+                return
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def gib(value: float) -> float:
+    return round(value / 2**30, 2)
+
+
+def spark_session(driver_memory: str) -> SparkSession:
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("bench_similarity")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", "16")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def prepared_run(rows: int, seed: int, bench_dir: Path) -> Path:
+    """A run folder holding the extract job's outputs for a generated file of ``rows`` rows (made once, cached)."""
+    zip_path = bench_dir / f"sample-{rows}-seed{seed}.zip"
+    if not zip_path.exists():
+        print(f"generating {rows:,} rows -> {zip_path}", flush=True)
+        write_sample_zip(zip_path, rows, seed)
+    run_dir = bench_dir / f"run-{rows}-seed{seed}"
+    if not (run_dir / "metrics" / "extract.json").exists():
+        print(f"extracting {zip_path.name} (spark-submit spark_jobs/extract.py)", flush=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("spark-submit")),
+                "--master",
+                "local[*]",
+                "--driver-memory",
+                "6g",
+                "--conf",
+                "spark.sql.shuffle.partitions=16",
+                str(PROJECT_ROOT / "spark_jobs" / "extract.py"),
+                "--source-zip",
+                str(zip_path),
+                "--run-dir",
+                str(run_dir),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return run_dir
+
+
+def run_engine(spark: SparkSession, playlist_tracks: DataFrame, out_dir: Path, engine: dict, top_k: int) -> dict:
+    """This project's minhash + similarity_join on ``playlist_tracks``; recommendations written to ``out_dir``."""
+    started = time.perf_counter()
+    signatures_path = str(out_dir / "signatures")
+    minhash_signatures(song_playlist_sets(playlist_tracks), engine["num_perm"]).write.mode("overwrite").parquet(
+        signatures_path
+    )
+    minhash_seconds = time.perf_counter() - started
+    recommendations, observations = find_similar_songs(
+        spark.read.parquet(signatures_path),
+        song_playlist_sets(playlist_tracks),
+        engine["bands"],
+        engine["rows_per_band"],
+        engine["max_bucket"],
+        top_k,
+    )
+    recommendations.write.mode("overwrite").parquet(str(out_dir / "recommendations"))
+    total = time.perf_counter() - started
+    figures = {key: value for observation in observations.values() for key, value in observation.get.items()}
+    return {"seconds": total, "minhash_seconds": minhash_seconds, "join_seconds": total - minhash_seconds, **figures}
+
+
+def timed_engine(spark, playlist_tracks, out_dir: Path, engine: dict, top_k: int) -> dict:
+    """``run_engine``, repeated (median of 3) when a run is short, with the peak memory of Spark's processes."""
+    runs = []
+    with PeakMemory(os.getpid()) as memory:
+        runs.append(run_engine(spark, playlist_tracks, out_dir, engine, top_k))
+        if runs[0]["seconds"] < SHORT_RUN_SECONDS:
+            runs += [run_engine(spark, playlist_tracks, out_dir, engine, top_k) for _ in range(2)]
+    median = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    return {
+        **median,
+        "repeats": len(runs),
+        "all_seconds": [round(run["seconds"], 2) for run in runs],
+        "peak_memory_gib": gib(memory.peak),
+    }
+
+
+def recommendations_by_row(index: exact_jaccard.SongIndex, recommendations_path: Path) -> dict[int, np.ndarray]:
+    """Row -> recommended rows in rank order, from a recommendations Parquet dataset."""
+    table = pq.read_table(recommendations_path, columns=["track_id", "recommended_track_id", "rank"])
+    frame = table.to_pandas().sort_values(["track_id", "rank"])
+    rows = index.rows_of(frame["track_id"].to_numpy())
+    recommended = index.rows_of(frame["recommended_track_id"].to_numpy())
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    return {int(rows[s]): recommended[s:e] for s, e in zip(starts, ends, strict=True)}
+
+
+def seed_setting(spark: SparkSession, run_dir: Path, work: Path, seed: int) -> dict:
+    """The seed's method vs this project on the 10,000 most frequent songs, both against the exact top-10."""
+    songs = spark.read.parquet(str(run_dir / "datasets" / "songs"))
+    top = songs.orderBy(F.col("playlist_count").desc(), "track_id").limit(SEED_SETTING_SONGS).select("track_id")
+    edges_path = str(work / "seed_playlist_tracks")
+    spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks")).join(top, "track_id").write.mode(
+        "overwrite"
+    ).parquet(edges_path)
+    edges = spark.read.parquet(edges_path)
+    index = exact_jaccard.load_index(edges_path)
+    all_rows = np.arange(len(index.track_ids))
+
+    ours = timed_engine(spark, edges, work / "seed_ours", DEFAULT_ENGINE, RECALL_K)
+    ours["recall_at_10"] = exact_jaccard.mean_recall(
+        index, all_rows, recommendations_by_row(index, work / "seed_ours" / "recommendations"), RECALL_K
+    )
+    mllib = mllib_minhash_lsh(spark, edges, work / "seed_mllib", seed)
+    mllib["recall_at_10"] = exact_jaccard.mean_recall(
+        index, all_rows, recommendations_by_row(index, work / "seed_mllib"), RECALL_K
+    )
+    return {
+        "songs": len(index.track_ids),
+        "playlist_song_pairs": int(index.matrix.nnz),
+        "ours": ours,
+        "mllib": mllib,
+        "speedup": mllib["seconds"] / ours["seconds"],
+    }
+
+
+def mllib_minhash_lsh(spark: SparkSession, edges: DataFrame, out_path: Path, seed: int) -> dict:
+    """The seed's method: sparse song x playlist vectors, MinHashLSH(10 tables), approxSimilarityJoin(1.0), top-10."""
+    from pyspark.ml.feature import CountVectorizer, MinHashLSH
+
+    playlists = edges.groupBy("track_id").agg(F.collect_list(F.col("playlist_id").cast("string")).alias("playlists"))
+    vectorizer = CountVectorizer(inputCol="playlists", outputCol="features", binary=True, vocabSize=1 << 24)
+    vectors = vectorizer.fit(playlists).transform(playlists).select("track_id", "features").cache()
+    vectors.count()  # the vectors are input, not timed
+
+    with PeakMemory(os.getpid()) as memory:
+        started = time.perf_counter()
+        model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=SEED_SETTING_TABLES, seed=seed)
+        joined = model.fit(vectors).approxSimilarityJoin(vectors, vectors, 1.0, distCol="distance")
+        pairs = joined.select(
+            F.col("datasetA.track_id").alias("track_id"),
+            F.col("datasetB.track_id").alias("recommended_track_id"),
+            "distance",
+        ).where("track_id != recommended_track_id")
+        order = Window.partitionBy("track_id").orderBy("distance", "recommended_track_id")
+        pairs.withColumn("rank", F.row_number().over(order)).where(f"rank <= {RECALL_K}").write.mode(
+            "overwrite"
+        ).parquet(str(out_path))
+        seconds = time.perf_counter() - started
+    vectors.unpersist()
+    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak)}
+
+
+def scale_point(spark: SparkSession, rows: int, run_dir: Path, sample_songs: int, seed: int) -> dict:
+    """This project at one size: time, memory, candidates, recall@10 on sampled songs, and the exact limit."""
+    extract = json.loads((run_dir / "metrics" / "extract.json").read_text())
+    playlist_tracks = spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks"))
+    engine = timed_engine(spark, playlist_tracks, run_dir / "bench", DEFAULT_ENGINE, 20)
+    index = exact_jaccard.load_index(str(run_dir / "datasets" / "playlist_tracks"))
+    sample = np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
+    recall = exact_jaccard.mean_recall(
+        index, sample, recommendations_by_row(index, run_dir / "bench" / "recommendations"), RECALL_K
+    )
+    limit = exact_jaccard.single_machine_limit(index)
+    return {
+        "rows": rows,
+        "extract_seconds": extract["seconds"],
+        "songs": len(index.track_ids),
+        "playlist_song_pairs": int(index.matrix.nnz),
+        "engine": engine,
+        "recall_at_10": recall,
+        "recall_sample_songs": len(sample),
+        "exact_limit_seconds": limit,
+        "similarity_vs_limit": engine["seconds"] / limit,
+    }
+
+
+def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int) -> list[dict]:
+    """Recall@10 vs time over ``SWEEP_GRID`` (num_perm = bands x rows_per_band), on one size."""
+    playlist_tracks = spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks"))
+    index = exact_jaccard.load_index(str(run_dir / "datasets" / "playlist_tracks"))
+    sample = np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
+    neighbours = exact_jaccard.exact_neighbours(index, sample)
+    points = []
+    for rows_per_band, bands, max_bucket in itertools.product(*SWEEP_GRID.values()):
+        engine = {
+            "num_perm": bands * rows_per_band,
+            "bands": bands,
+            "rows_per_band": rows_per_band,
+            "max_bucket": max_bucket,
+        }
+        result = run_engine(spark, playlist_tracks, run_dir / "sweep", engine, 20)
+        recommended = recommendations_by_row(index, run_dir / "sweep" / "recommendations")
+        recalls = [
+            exact_jaccard.recall_at_k(n, recommended.get(row, np.empty(0, dtype=np.int64)), RECALL_K)
+            for row, n in zip(sample.tolist(), neighbours, strict=True)
+        ]
+        recall = float(np.mean([r for r in recalls if r is not None]))
+        point = {
+            **engine,
+            "seconds": result["seconds"],
+            "candidate_pairs": result["candidate_pairs"],
+            "pair_instances": result["pair_instances"],
+            "recall_at_10": recall,
+        }
+        print(
+            f"  sweep r={rows_per_band} b={bands:>3} cap={max_bucket:>3}: {result['seconds']:6.1f} s, "
+            f"{result['candidate_pairs']:>12,} candidates, recall@10 {recall:.4f}",
+            flush=True,
+        )
+        points.append(point)
+    return points
+
+
+def whole_dag(zip_path: Path) -> dict:
+    """``make run`` on a local zip: the whole DAG's wall time and the peak memory of all its processes."""
+    command = [
+        sys.executable,
+        "-m",
+        "spotify_recs.local_run",
+        "--source-url",
+        zip_path.as_uri(),
+        "--param",
+        "force=true",
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with PeakMemory(process.pid) as memory:
+        output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"the DAG run failed:\n{output[-4000:]}")
+    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak)}
+
+
+def print_report(report: dict) -> None:
+    seed = report.get("seed_setting")
+    if seed:
+        print(f"\nTarget 1 - the seed's setting: {seed['songs']:,} most frequent songs of {report['rows'][0]:,} rows")
+        print(f"{'method':<44}{'seconds':>9}{'peak GiB':>10}{'recall@10':>11}")
+        print(
+            f"{'Spark MLlib MinHashLSH(10) + approxSimilarityJoin':<44}{seed['mllib']['seconds']:>9.1f}"
+            f"{seed['mllib']['peak_memory_gib']:>10}{seed['mllib']['recall_at_10']:>11.4f}"
+        )
+        print(
+            f"{'this project (minhash + similarity_join)':<44}{seed['ours']['seconds']:>9.1f}"
+            f"{seed['ours']['peak_memory_gib']:>10}{seed['ours']['recall_at_10']:>11.4f}"
+        )
+        print(
+            f"speed-up: {seed['speedup']:.1f}x (target >= 10x), recall@10 {seed['ours']['recall_at_10']:.4f} "
+            "(target >= 0.99)"
+        )
+    print("\nTargets 2 and 3 - every song in >= 2 playlists, by size")
+    print(
+        f"{'rows':>12}{'songs':>10}{'extract s':>11}{'ours s':>9}{'s/M rows':>10}{'candidates':>13}"
+        f"{'peak GiB':>10}{'recall@10':>11}{'exact s':>9}{'x exact':>9}"
+    )
+    for point in report["scale"]:
+        engine = point["engine"]
+        print(
+            f"{point['rows']:>12,}{point['songs']:>10,}{point['extract_seconds']:>11.1f}{engine['seconds']:>9.1f}"
+            f"{engine['seconds'] / point['rows'] * 1e6:>10.1f}{engine['candidate_pairs']:>13,}"
+            f"{engine['peak_memory_gib']:>10}{point['recall_at_10']:>11.4f}{point['exact_limit_seconds']:>9.1f}"
+            f"{point['similarity_vs_limit']:>9.1f}"
+        )
+    if len(report["scale"]) > 1:
+        first, last = report["scale"][0], report["scale"][-1]
+        growth = (last["engine"]["seconds"] / first["engine"]["seconds"]) / (last["rows"] / first["rows"])
+        print(
+            f"time grows {growth:.2f}x as fast as rows from {first['rows']:,} to {last['rows']:,} "
+            "(<= 1 is linear or better)"
+        )
+    if report.get("dag"):
+        dag = report["dag"]
+        print(
+            f"\nwhole DAG on {report['rows'][-1]:,} rows: {dag['seconds'] / 60:.1f} min (target <= 15), "
+            f"peak memory {dag['peak_memory_gib']} GiB (target <= 12)"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", default="1000000", help="comma-separated sizes (default 1000000)")
+    parser.add_argument("--seed", type=int, default=5, help="generator and sampling seed (default 5)")
+    parser.add_argument("--sample-songs", type=int, default=2000, help="songs whose recall is measured (default 2000)")
+    parser.add_argument("--driver-memory", default="8g", help="Spark driver memory (default 8g)")
+    parser.add_argument("--no-seed-setting", action="store_true", help="skip the MLlib comparison")
+    parser.add_argument("--sweep", action="store_true", help="also sweep the engine parameters on the first size")
+    parser.add_argument("--dag", action="store_true", help="also run the whole DAG on the largest size")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    sizes = [int(size.replace("_", "")) for size in args.rows.split(",")]
+
+    bench_dir = data_dir() / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    runs = {rows: prepared_run(rows, args.seed, bench_dir) for rows in sizes}
+    spark = spark_session(args.driver_memory)
+    report: dict = {
+        "rows": sizes,
+        "engine": DEFAULT_ENGINE,
+        "machine": {"cores": os.cpu_count(), "memory_gib": gib(psutil.virtual_memory().total)},
+    }
+    if not args.no_seed_setting:
+        print(f"seed setting on {sizes[0]:,} rows", flush=True)
+        report["seed_setting"] = seed_setting(spark, runs[sizes[0]], runs[sizes[0]] / "seed", args.seed)
+    report["scale"] = []
+    for rows in sizes:
+        print(f"this project on {rows:,} rows", flush=True)
+        report["scale"].append(scale_point(spark, rows, runs[rows], args.sample_songs, args.seed))
+    if args.sweep:
+        print(f"parameter sweep on {sizes[0]:,} rows", flush=True)
+        report["sweep"] = sweep(spark, runs[sizes[0]], args.sample_songs, args.seed)
+    spark.stop()
+    if args.dag:
+        print(f"whole DAG on {sizes[-1]:,} rows", flush=True)
+        report["dag"] = whole_dag(bench_dir / f"sample-{sizes[-1]}-seed{args.seed}.zip")
+    print_report(report)
+    path = args.json or bench_dir / "bench-similarity.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=float) + "\n")
+    print(f"\nfigures written to {path}")
+
+
+if __name__ == "__main__":
+    main()
