@@ -13,7 +13,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow versions rollback docs bench-warehouse test test-unit lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse test test-unit lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
@@ -24,7 +24,8 @@ help:
 	@echo "make test-unit - the fast tests only"
 	@echo "make lint   - ruff check and format check"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
-	@echo "make bench-warehouse - publish throughput vs psql \\copy, name lookup latency, on full-scale tables"
+	@echo "make bench            - similarity engine vs Spark MLlib vs exact (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --sweep --dag\")"
+	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
@@ -82,6 +83,9 @@ rollback: venv
 
 docs: venv
 	$(PY) -m spotify_recs.data_docs
+
+bench: venv
+	$(PY) -m benchmarks.bench_similarity $(BENCH_ARGS)
 
 bench-warehouse: venv
 	$(PY) -m benchmarks.bench_warehouse $(BENCH_ARGS)

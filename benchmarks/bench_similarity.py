@@ -26,7 +26,6 @@ Usage: ``python -m benchmarks.bench_similarity [--rows 1000000,4000000,12900000]
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import shutil
@@ -52,12 +51,13 @@ SEED_SETTING_SONGS = 10_000
 SEED_SETTING_TABLES = 10
 RECALL_K = 10
 SHORT_RUN_SECONDS = 60  # runs shorter than this are repeated and the median is reported
-DEFAULT_ENGINE = {"num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20}
-SWEEP_GRID = {
-    "rows_per_band": [1, 2],
-    "bands": [16, 32, 48, 64],
-    "max_bucket": [10, 20, 40],
-}
+DEFAULT_ENGINE = {"num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20, "exact_work": 50_000}
+SWEEP = (  # one knob at a time around the defaults
+    [{"exact_work": value} for value in (0, 5_000, 20_000, 200_000)]
+    + [{"bands": value, "num_perm": 2 * value} for value in (32, 48, 96)]
+    + [{"rows_per_band": 1, "bands": 64, "num_perm": 64}]
+    + [{"max_bucket": value} for value in (10, 50)]
+)
 
 
 class PeakMemory:
@@ -145,35 +145,38 @@ def prepared_run(rows: int, seed: int, bench_dir: Path) -> Path:
     return run_dir
 
 
-def run_engine(spark: SparkSession, playlist_tracks: DataFrame, out_dir: Path, engine: dict, top_k: int) -> dict:
-    """This project's minhash + similarity_join on ``playlist_tracks``; recommendations written to ``out_dir``."""
+def run_engine(spark: SparkSession, playlist_tracks_path: str, out_dir: Path, engine: dict, top_k: int) -> dict:
+    """This project's minhash + similarity_join on a playlist_tracks dataset; recommendations written to ``out_dir``."""
     started = time.perf_counter()
     signatures_path = str(out_dir / "signatures")
+    playlist_tracks = spark.read.parquet(playlist_tracks_path)
     minhash_signatures(song_playlist_sets(playlist_tracks), engine["num_perm"]).write.mode("overwrite").parquet(
         signatures_path
     )
     minhash_seconds = time.perf_counter() - started
-    recommendations, observations = find_similar_songs(
-        spark.read.parquet(signatures_path),
-        song_playlist_sets(playlist_tracks),
+    recommendations, counters = find_similar_songs(
+        spark,
+        signatures_path,
+        playlist_tracks_path,
         engine["bands"],
         engine["rows_per_band"],
         engine["max_bucket"],
+        engine["exact_work"],
         top_k,
     )
     recommendations.write.mode("overwrite").parquet(str(out_dir / "recommendations"))
     total = time.perf_counter() - started
-    figures = {key: value for observation in observations.values() for key, value in observation.get.items()}
+    figures = {name: counter.value for name, counter in counters.items()}
     return {"seconds": total, "minhash_seconds": minhash_seconds, "join_seconds": total - minhash_seconds, **figures}
 
 
-def timed_engine(spark, playlist_tracks, out_dir: Path, engine: dict, top_k: int) -> dict:
+def timed_engine(spark, playlist_tracks_path: str, out_dir: Path, engine: dict, top_k: int) -> dict:
     """``run_engine``, repeated (median of 3) when a run is short, with the peak memory of Spark's processes."""
     runs = []
     with PeakMemory(os.getpid()) as memory:
-        runs.append(run_engine(spark, playlist_tracks, out_dir, engine, top_k))
+        runs.append(run_engine(spark, playlist_tracks_path, out_dir, engine, top_k))
         if runs[0]["seconds"] < SHORT_RUN_SECONDS:
-            runs += [run_engine(spark, playlist_tracks, out_dir, engine, top_k) for _ in range(2)]
+            runs += [run_engine(spark, playlist_tracks_path, out_dir, engine, top_k) for _ in range(2)]
     median = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
     return {
         **median,
@@ -202,15 +205,14 @@ def seed_setting(spark: SparkSession, run_dir: Path, work: Path, seed: int) -> d
     spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks")).join(top, "track_id").write.mode(
         "overwrite"
     ).parquet(edges_path)
-    edges = spark.read.parquet(edges_path)
     index = exact_jaccard.load_index(edges_path)
     all_rows = np.arange(len(index.track_ids))
 
-    ours = timed_engine(spark, edges, work / "seed_ours", DEFAULT_ENGINE, RECALL_K)
+    ours = timed_engine(spark, edges_path, work / "seed_ours", DEFAULT_ENGINE, RECALL_K)
     ours["recall_at_10"] = exact_jaccard.mean_recall(
         index, all_rows, recommendations_by_row(index, work / "seed_ours" / "recommendations"), RECALL_K
     )
-    mllib = mllib_minhash_lsh(spark, edges, work / "seed_mllib", seed)
+    mllib = mllib_minhash_lsh(spark, spark.read.parquet(edges_path), work / "seed_mllib", seed)
     mllib["recall_at_10"] = exact_jaccard.mean_recall(
         index, all_rows, recommendations_by_row(index, work / "seed_mllib"), RECALL_K
     )
@@ -253,8 +255,7 @@ def mllib_minhash_lsh(spark: SparkSession, edges: DataFrame, out_path: Path, see
 def scale_point(spark: SparkSession, rows: int, run_dir: Path, sample_songs: int, seed: int) -> dict:
     """This project at one size: time, memory, candidates, recall@10 on sampled songs, and the exact limit."""
     extract = json.loads((run_dir / "metrics" / "extract.json").read_text())
-    playlist_tracks = spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks"))
-    engine = timed_engine(spark, playlist_tracks, run_dir / "bench", DEFAULT_ENGINE, 20)
+    engine = timed_engine(spark, str(run_dir / "datasets" / "playlist_tracks"), run_dir / "bench", DEFAULT_ENGINE, 20)
     index = exact_jaccard.load_index(str(run_dir / "datasets" / "playlist_tracks"))
     sample = np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
     recall = exact_jaccard.mean_recall(
@@ -275,20 +276,14 @@ def scale_point(spark: SparkSession, rows: int, run_dir: Path, sample_songs: int
 
 
 def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int) -> list[dict]:
-    """Recall@10 vs time over ``SWEEP_GRID`` (num_perm = bands x rows_per_band), on one size."""
-    playlist_tracks = spark.read.parquet(str(run_dir / "datasets" / "playlist_tracks"))
+    """Recall@10 vs time for the defaults and each variation in ``SWEEP``, on one size."""
     index = exact_jaccard.load_index(str(run_dir / "datasets" / "playlist_tracks"))
     sample = np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
     neighbours = exact_jaccard.exact_neighbours(index, sample)
     points = []
-    for rows_per_band, bands, max_bucket in itertools.product(*SWEEP_GRID.values()):
-        engine = {
-            "num_perm": bands * rows_per_band,
-            "bands": bands,
-            "rows_per_band": rows_per_band,
-            "max_bucket": max_bucket,
-        }
-        result = run_engine(spark, playlist_tracks, run_dir / "sweep", engine, 20)
+    for change in [{}, *SWEEP]:
+        engine = {**DEFAULT_ENGINE, **change}
+        result = run_engine(spark, str(run_dir / "datasets" / "playlist_tracks"), run_dir / "sweep", engine, 20)
         recommended = recommendations_by_row(index, run_dir / "sweep" / "recommendations")
         recalls = [
             exact_jaccard.recall_at_k(n, recommended.get(row, np.empty(0, dtype=np.int64)), RECALL_K)
@@ -297,13 +292,15 @@ def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int) -> l
         recall = float(np.mean([r for r in recalls if r is not None]))
         point = {
             **engine,
+            "changed": change or "defaults",
             "seconds": result["seconds"],
+            "songs_exact": result["songs_exact"],
             "candidate_pairs": result["candidate_pairs"],
-            "pair_instances": result["pair_instances"],
             "recall_at_10": recall,
         }
+        label = ", ".join(f"{key}={value}" for key, value in change.items()) or "defaults"
         print(
-            f"  sweep r={rows_per_band} b={bands:>3} cap={max_bucket:>3}: {result['seconds']:6.1f} s, "
+            f"  sweep {label:<36}: {result['seconds']:6.1f} s, {result['songs_exact']:>9,} songs exact, "
             f"{result['candidate_pairs']:>12,} candidates, recall@10 {recall:.4f}",
             flush=True,
         )

@@ -138,6 +138,17 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
                 "songs, the most alike together: bounds the work per bucket (higher means more work, more recall)."
             ),
         ),
+        "exact_work": Param(
+            50000,
+            type="integer",
+            minimum=0,
+            maximum=10000000,
+            title="Exact scoring limit",
+            description=(
+                "A song whose playlists hold at most this many songs in all is scored against every one of them "
+                "(exact top-k); songs in bigger playlists use their LSH candidates. 0: LSH for every song."
+            ),
+        ),
         "top_k": Param(
             20,
             type="integer",
@@ -206,7 +217,8 @@ def spotify_recommendations():
         "similarity_join",
         "similarity_join.py",
         ["--run-dir", RUN_DIR, "--bands", "{{ params.bands }}", "--rows-per-band", "{{ params.rows_per_band }}",
-         "--max-bucket", "{{ params.max_bucket }}", "--top-k", "{{ params.top_k }}"],
+         "--max-bucket", "{{ params.max_bucket }}",
+         "--exact-work", "{{ params.exact_work }}", "--top-k", "{{ params.top_k }}"],
     )  # fmt: skip
     validate_recommendations = spark_job(
         "validate_recommendations",

@@ -6,141 +6,140 @@ Output: ``datasets/recommendations`` (track_id, recommended_track_id, rank,
 similarity, shared_playlists): for every song with at least one candidate, its
 ``--top-k`` most similar songs, and ``metrics/similarity_join.json``.
 
-Banding: the signature is cut into ``--bands`` bands of ``--rows-per-band``
-values; two songs are candidates when all values of some band agree, which
-happens with probability ``1 - (1 - J^r)^b`` for Jaccard similarity J.
-Candidates are then scored with their exact Jaccard similarity from the
-playlist sets (not the signature estimate). Ranking: similarity, then shared
-playlists, both descending, then the recommended track_id ascending, so ties
-are broken the same way on every run.
+How (details in ``spark_jobs/lsh_index.py``): each Spark Python worker loads
+the signatures and playlist sets from the run folder once and builds the LSH
+index (band buckets, big buckets cut into chunks of at most ``--max-bucket``
+alike songs); songs whose playlists hold few songs in all (``--exact-work``)
+are scored against every co-member instead. The songs are split into tasks of
+``--songs-per-task`` songs and each task finds its songs' candidates in the
+index, scores them with their
+exact Jaccard similarity and keeps the top k, all in vectorised numpy through
+``mapInArrow``. No candidate pair is shuffled or sent to the driver: the only
+data that moves are the songs' ids in and the recommendations out. The index
+is the same in every worker (the pattern of a broadcast join): it must fit a
+worker's memory, about 1 GB for the whole dataset at 64 bands.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, Observation, Window
-from pyspark.sql import functions as F
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark import Accumulator, AccumulatorParam
+from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.common import RunFolder, build_session
-from spark_jobs.minhash import song_playlist_sets
+from spark_jobs.lsh_index import SongIndex
+
+RECOMMENDATION_SCHEMA = "track_id long, recommended_track_id long, rank int, similarity double, shared_playlists int"
+QUERY_COUNTERS = (
+    "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "candidate_pairs", "scored_pairs",
+)  # fmt: skip
+INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")
 
 
-def band_keys(signatures: DataFrame, bands: int, rows_per_band: int) -> DataFrame:
-    """track_id, band, bucket_key, order_key: one row per song and band.
+@dataclass(frozen=True)
+class IndexSpec:
+    """Where a worker finds the index's inputs, and how to band them (the cache key of the built index)."""
 
-    ``bucket_key`` hashes the band's ``rows_per_band`` signature values (with one
-    row per band it is the value itself). ``order_key`` packs the high 32 bits
-    of the two signature values after the band, so that sorting a bucket by it
-    puts songs that also agree outside the band next to each other.
-    """
-    num_perm = F.size("signature")
-    first = F.col("band") * rows_per_band
-    band_values = F.slice("signature", first + 1, rows_per_band)
-    bucket_key = F.element_at("signature", first + 1) if rows_per_band == 1 else F.xxhash64(band_values)
-
-    def high_bits(offset: int) -> Column:
-        value = F.element_at("signature", F.pmod(first + rows_per_band + offset, num_perm) + 1)
-        return F.shiftrightunsigned(value, 32)
-
-    order_key = F.shiftleft(high_bits(0), 32).bitwiseOR(high_bits(1))
-    return signatures.select(
-        "track_id", "signature", F.explode(F.sequence(F.lit(0), F.lit(bands - 1))).alias("band")
-    ).select("track_id", "band", bucket_key.alias("bucket_key"), order_key.alias("order_key"))
+    signatures_path: str
+    playlist_tracks_path: str
+    bands: int
+    rows_per_band: int
+    max_bucket: int
+    exact_work: int
+    written_at_ns: int  # when the signatures were written: rewritten inputs mean a new index
 
 
-def bucket_chunks(keys: DataFrame, max_bucket: int) -> DataFrame:
-    """band, bucket_key, bucket_size, members (array of track_id): the buckets of two or more songs.
-
-    A bucket of more than ``max_bucket`` songs (a big playlist that is the
-    minimum of many rare songs) is sorted by ``order_key`` and cut into
-    ``ceil(size / max_bucket)`` consecutive chunks of near-equal size, so no
-    bucket yields more than ``size x max_bucket / 2`` pairs and every song keeps
-    up to ``max_bucket - 1`` partners from it, the closest ones first.
-    """
-    # Most buckets hold a single song: a window count (one shuffle and sort by bucket) drops
-    # them before the members of the others are collected on the same partitioning.
-    bucket = Window.partitionBy("band", "bucket_key")
-    buckets = (
-        keys.withColumn("bucket_size", F.count("*").over(bucket))
-        .where("bucket_size >= 2")
-        .groupBy("band", "bucket_key", "bucket_size")
-        .agg(F.collect_list(F.struct("order_key", "track_id")).alias("members"))
-    )
-    chunk_count = F.ceil(F.col("bucket_size") / F.lit(max_bucket)).cast("int")
-    ordered = F.when(F.col("bucket_size") > max_bucket, F.array_sort("members")).otherwise(F.col("members"))
-
-    def chunk_bounds(c: Column) -> Column:
-        return F.floor(c * F.col("bucket_size") / chunk_count).cast("int")
-
-    chunks = F.transform(
-        F.sequence(F.lit(0), chunk_count - 1),
-        lambda c: F.slice(ordered, chunk_bounds(c) + 1, chunk_bounds(c + 1) - chunk_bounds(c)),
-    )
-    return buckets.select("band", "bucket_key", "bucket_size", F.explode(chunks).alias("chunk")).select(
-        "band", "bucket_key", "bucket_size", F.transform("chunk", lambda m: m["track_id"]).alias("members")
-    )
+_INDEXES: dict[IndexSpec, SongIndex] = {}
 
 
-def candidate_pairs(chunks: DataFrame) -> DataFrame:
-    """track_a < track_b sharing at least one bucket chunk, once each, with the number of bands they share."""
-    return (
-        chunks.select(F.explode("members").alias("track_a"), "members")
-        .select("track_a", F.explode(F.filter("members", lambda m: m > F.col("track_a"))).alias("track_b"))
-        .groupBy("track_a", "track_b")
-        .agg(F.count("*").alias("bands_shared"))
-    )
-
-
-def score_pairs(candidates: DataFrame, playlist_sets: DataFrame) -> DataFrame:
-    """track_a, track_b, similarity (exact Jaccard of the playlist sets), shared_playlists; only pairs sharing one.
-
-    The songs' playlist sets (about 8 bytes per playlist/song pair: ~100 MB for
-    the whole dataset) are broadcast, so the candidate pairs are scored where
-    they are, without shuffling them next to two copies of the sets.
-    """
-    sets_a = playlist_sets.select(F.col("track_id").alias("track_a"), F.col("playlist_ids").alias("playlists_a"))
-    sets_b = playlist_sets.select(F.col("track_id").alias("track_b"), F.col("playlist_ids").alias("playlists_b"))
-    shared = F.size(F.array_intersect("playlists_a", "playlists_b"))
-    union = F.size("playlists_a") + F.size("playlists_b") - F.col("shared_playlists")
-    return (
-        candidates.join(F.broadcast(sets_a), "track_a")
-        .join(F.broadcast(sets_b), "track_b")
-        .withColumn("shared_playlists", shared)
-        .where("shared_playlists > 0")
-        .select("track_a", "track_b", (F.col("shared_playlists") / union).alias("similarity"), "shared_playlists")
-    )
-
-
-def top_k(scored: DataFrame, k: int) -> DataFrame:
-    """Each song's k most similar songs, from pairs listed once (a < b): both directions ranked.
-
-    (A window sort measured faster here than a bounded ``max_by(..., k)`` aggregation,
-    whose object aggregation falls back to sorting anyway.)
-    """
-    both_directions = scored.select(
-        F.col("track_a").alias("track_id"),
-        F.col("track_b").alias("recommended_track_id"),
-        "similarity",
-        "shared_playlists",
-    ).unionByName(
-        scored.select(
-            F.col("track_b").alias("track_id"),
-            F.col("track_a").alias("recommended_track_id"),
-            "similarity",
-            "shared_playlists",
+def load_index(spec: IndexSpec) -> SongIndex:
+    """The worker's index for ``spec``, built on first use and then kept for the worker's later tasks."""
+    if spec not in _INDEXES:
+        _INDEXES.clear()
+        signatures = pq.read_table(spec.signatures_path, columns=["track_id", "signature"])
+        lists = signatures.column("signature").combine_chunks()
+        num_perm = len(lists[0]) if len(lists) else 0
+        matrix = lists.flatten().to_numpy().reshape(len(lists), num_perm)
+        edges = pq.read_table(spec.playlist_tracks_path, columns=["playlist_id", "track_id"])
+        _INDEXES[spec] = SongIndex(
+            signatures.column("track_id").to_numpy(),
+            matrix,
+            edges.column("playlist_id").to_numpy(),
+            edges.column("track_id").to_numpy(),
+            spec.bands,
+            spec.rows_per_band,
+            spec.max_bucket,
+            spec.exact_work,
         )
+    return _INDEXES[spec]
+
+
+class MaxParam(AccumulatorParam):
+    """Every worker builds the same index: its figures are reported once (the maximum of equal values)."""
+
+    def zero(self, value: int) -> int:
+        return 0
+
+    def addInPlace(self, value1: int, value2: int) -> int:
+        return max(value1, value2)
+
+
+def _recommend_batches(
+    batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int, counters: dict[str, Accumulator]
+) -> Iterator[pa.RecordBatch]:
+    index = load_index(spec)
+    stats = index.stats
+    for name, value in zip(INDEX_FIGURES, (stats.buckets, stats.buckets_cut, stats.largest_bucket,
+                                           stats.largest_chunk, stats.pair_instances), strict=True):  # fmt: skip
+        counters[name].add(value)
+    for batch in batches:
+        track_ids = batch.column("track_id").to_numpy()
+        found = index.recommend(track_ids, top_k)
+        counters["songs_queried"].add(len(track_ids))
+        for name in ("songs_exact", "songs_lsh", "pair_instances", "candidate_pairs", "scored_pairs"):
+            counters[name].add(int(found[name]))
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(found[name])
+                for name in ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
+            ],  # fmt: skip
+            names=["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"],
+        )
+
+
+def find_similar_songs(
+    spark: SparkSession,
+    signatures_path: str,
+    playlist_tracks_path: str,
+    bands: int,
+    rows_per_band: int,
+    max_bucket: int,
+    exact_work: int,
+    top_k: int,
+    songs_per_task: int = 25_000,
+) -> tuple[DataFrame, dict[str, Accumulator]]:
+    """The recommendations of every song with a signature, and counters that fill in when they are written."""
+    written_at_ns = max(path.stat().st_mtime_ns for path in Path(signatures_path).iterdir())
+    spec = IndexSpec(signatures_path, playlist_tracks_path, bands, rows_per_band, max_bucket, exact_work, written_at_ns)
+    context = spark.sparkContext
+    counters = {name: context.accumulator(0) for name in QUERY_COUNTERS}
+    counters.update({name: context.accumulator(0, MaxParam()) for name in INDEX_FIGURES})
+    songs = spark.read.parquet(signatures_path).select("track_id")
+    tasks = max(context.defaultParallelism, math.ceil(songs.count() / songs_per_task))
+    recommendations = songs.repartition(tasks).mapInArrow(
+        partial(_recommend_batches, spec=spec, top_k=top_k, counters=counters), RECOMMENDATION_SCHEMA
     )
-    order = Window.partitionBy("track_id").orderBy(
-        F.col("similarity").desc(), F.col("shared_playlists").desc(), F.col("recommended_track_id")
-    )
-    return (
-        both_directions.withColumn("rank", F.row_number().over(order))
-        .where(F.col("rank") <= k)
-        .select("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
-    )
+    return recommendations, counters
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -149,36 +148,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bands", type=int, default=64, help="LSH bands (default 64)")
     parser.add_argument("--rows-per-band", type=int, default=2, help="signature values per band (default 2)")
     parser.add_argument("--max-bucket", type=int, default=20, help="bigger buckets are cut into chunks (default 20)")
+    parser.add_argument(
+        "--exact-work",
+        type=int,
+        default=50_000,
+        help="songs whose playlists hold at most this many songs in all are scored exactly (default 50000)",
+    )
     parser.add_argument("--top-k", type=int, default=20, help="recommendations kept per song (default 20)")
+    parser.add_argument("--songs-per-task", type=int, default=25_000, help="songs per Spark task (default 25000)")
     args = parser.parse_args(argv)
-    for name in ("bands", "rows_per_band", "top_k"):
+    for name in ("bands", "rows_per_band", "top_k", "songs_per_task"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_bucket < 2:
         parser.error("--max-bucket must be at least 2")
+    if args.exact_work < 0:
+        parser.error("--exact-work must be at least 0")
     return args
-
-
-def find_similar_songs(
-    signatures: DataFrame, playlist_sets: DataFrame, bands: int, rows_per_band: int, max_bucket: int, top_k_: int
-) -> tuple[DataFrame, dict[str, Observation]]:
-    """The recommendations, plus observations that fill in when they are written (no extra pass over the data)."""
-    observations = {name: Observation(name) for name in ("buckets", "candidates", "scored")}
-    chunks = bucket_chunks(band_keys(signatures, bands, rows_per_band), max_bucket)
-    chunk_size = F.size("members")
-    chunks = chunks.observe(
-        observations["buckets"],
-        F.round(F.sum(1 / F.ceil(F.col("bucket_size") / max_bucket))).cast("long").alias("buckets"),
-        F.sum(F.when(F.col("bucket_size") > max_bucket, 1).otherwise(0) / F.ceil(F.col("bucket_size") / max_bucket))
-        .cast("long")
-        .alias("buckets_cut"),
-        F.max("bucket_size").alias("largest_bucket"),
-        F.max(chunk_size).alias("largest_chunk"),
-        F.sum(chunk_size * (chunk_size - 1) / 2).cast("long").alias("pair_instances"),
-    )
-    candidates = candidate_pairs(chunks).observe(observations["candidates"], F.count("*").alias("candidate_pairs"))
-    scored = score_pairs(candidates, playlist_sets).observe(observations["scored"], F.count("*").alias("scored_pairs"))
-    return top_k(scored, top_k_), observations
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -192,10 +178,16 @@ def main(argv: list[str] | None = None) -> None:
         )
     started = time.monotonic()
     spark = build_session()
-    signatures = spark.read.parquet(run.dataset("signatures"))
-    playlist_sets = song_playlist_sets(spark.read.parquet(run.dataset("playlist_tracks")))
-    recommendations, observations = find_similar_songs(
-        signatures, playlist_sets, args.bands, args.rows_per_band, args.max_bucket, args.top_k
+    recommendations, counters = find_similar_songs(
+        spark,
+        run.dataset("signatures"),
+        run.dataset("playlist_tracks"),
+        args.bands,
+        args.rows_per_band,
+        args.max_bucket,
+        args.exact_work,
+        args.top_k,
+        args.songs_per_task,
     )
     recommendations.write.mode("overwrite").parquet(run.dataset("recommendations"))
     written = spark.read.parquet(run.dataset("recommendations"))
@@ -203,8 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         "bands": args.bands,
         "rows_per_band": args.rows_per_band,
         "max_bucket": args.max_bucket,
+        "exact_work": args.exact_work,
         "top_k": args.top_k,
-        **{key: value for observation in observations.values() for key, value in observation.get.items()},
+        **{name: counter.value for name, counter in counters.items()},
         "recommendations": written.count(),
         "songs_with_recommendations": written.select("track_id").distinct().count(),
         "seconds": round(time.monotonic() - started, 3),

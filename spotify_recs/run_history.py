@@ -12,7 +12,7 @@ from pathlib import Path
 from spotify_recs.paths import SQL_DIR
 
 # The params that change what is computed; source_url and force do not.
-COMPUTE_PARAMS = ("min_playlists", "num_perm", "bands", "rows_per_band", "max_bucket", "top_k")
+COMPUTE_PARAMS = ("min_playlists", "num_perm", "bands", "rows_per_band", "max_bucket", "exact_work", "top_k")
 
 
 def compute_params(params: dict) -> dict:

@@ -81,6 +81,7 @@ def test_params_and_their_defaults(dag):
         "bands": 64,
         "rows_per_band": 2,
         "max_bucket": 20,
+        "exact_work": 50000,
         "top_k": 20,
         "force": False,
     }

@@ -12,7 +12,7 @@ from spotify_recs.paths import SPARK_JOBS_DIR
     [
         ("extract.py", ["--source-zip", "--run-dir", "--min-playlists"]),
         ("minhash.py", ["--run-dir", "--num-perm"]),
-        ("similarity_join.py", ["--run-dir", "--bands", "--rows-per-band", "--max-bucket", "--top-k"]),
+        ("similarity_join.py", ["--run-dir", "--bands", "--rows-per-band", "--max-bucket", "--exact-work", "--top-k"]),
         ("validate.py", ["--run-dir", "--stage", "--suites-dir", "--top-k"]),
     ],
 )

@@ -31,6 +31,7 @@ PARAMS = {
     "bands": 64,
     "rows_per_band": 2,
     "max_bucket": 20,
+    "exact_work": 50000,
     "top_k": 20,
     "force": False,
 }

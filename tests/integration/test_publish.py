@@ -83,7 +83,15 @@ def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path
             "live",
             "file:///sample.zip",
             {"kind": "file"},
-            {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20, "top_k": 20},
+            {
+                "min_playlists": 2,
+                "num_perm": 128,
+                "bands": 64,
+                "rows_per_band": 2,
+                "max_bucket": 20,
+                "exact_work": 50000,
+                "top_k": 20,
+            },
             3,
             3,
         )

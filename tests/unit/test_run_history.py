@@ -3,7 +3,7 @@
 from spotify_recs.run_history import compute_params, is_already_published
 
 PARAMS = {"source_url": "https://x/y.zip", "min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2,
-          "max_bucket": 20, "top_k": 20, "force": False}  # fmt: skip
+          "max_bucket": 20, "exact_work": 50000, "top_k": 20, "force": False}  # fmt: skip
 FINGERPRINT = {"kind": "zenodo", "md5": "abc", "size": 10}
 LAST_RUN = {"source_fingerprint": FINGERPRINT, "params": compute_params(PARAMS)}
 
@@ -19,6 +19,7 @@ def test_the_url_and_force_do_not_count_as_compute_params():
         "bands": 64,
         "rows_per_band": 2,
         "max_bucket": 20,
+        "exact_work": 50000,
         "top_k": 20,
     }
     assert is_already_published(LAST_RUN, FINGERPRINT, {**PARAMS, "source_url": "https://mirror/y.zip"})
