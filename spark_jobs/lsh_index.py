@@ -35,7 +35,6 @@ import scipy.sparse as sp
 
 from spark_jobs.minhash import mix64
 
-ROWS_PER_BUILD_CHUNK = 100_000  # songs whose band keys are derived at once (bounds the signature copy in memory)
 EXACT_BATCH_WORK = 20_000_000  # co-occurrences computed per sparse product (bounds its memory)
 
 
@@ -93,28 +92,22 @@ def band_chunks(bucket_keys: np.ndarray, order_keys: np.ndarray, max_bucket: int
     return BandChunks(chunk_of, offsets, members), stats
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per song and band: the bucket key (a hash of the band's values and its number) and the order key.
+def band_keys(signatures: np.ndarray, band: int, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per song, for one band: the bucket key (a hash of the band's values and its number) and the order key.
 
     The order key is the high 32 bits of the next two signature values, so
     sorting a bucket by it puts songs that also agree there side by side.
     """
-    songs, num_perm = signatures.shape
-    values = signatures.astype(np.uint64)
-    bucket_keys = np.empty((songs, bands), dtype=np.uint64)
-    order_keys = np.empty((songs, bands), dtype=np.uint64)
+    num_perm = signatures.shape[1]
+    first = band * rows_per_band
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            first = band * rows_per_band
-            key = np.full(songs, np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
-            for i in range(first, first + rows_per_band):
-                key = mix64(key ^ values[:, i])
-            bucket_keys[:, band] = key
-            after = (first + rows_per_band) % num_perm
-            order_keys[:, band] = ((values[:, after] >> np.uint64(31)) << np.uint64(32)) | (
-                values[:, (after + 1) % num_perm] >> np.uint64(31)
-            )
-    return bucket_keys, order_keys
+        key = np.full(len(signatures), np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        for i in range(first, first + rows_per_band):
+            key = mix64(key ^ signatures[:, i].astype(np.uint64))
+        after = (first + rows_per_band) % num_perm
+        high = signatures[:, after].astype(np.uint64) >> np.uint64(31)
+        low = signatures[:, (after + 1) % num_perm].astype(np.uint64) >> np.uint64(31)
+    return key, (high << np.uint64(32)) | low
 
 
 def _positions_in_group(keys: np.ndarray) -> np.ndarray:
@@ -196,17 +189,14 @@ class SongIndex:
         self.exact_work = exact_work
         self.bands: list[BandChunks] = []
         stats = []
-        keys = np.empty((len(self.track_ids), bands), dtype=np.uint64)
-        orders = np.empty((len(self.track_ids), bands), dtype=np.uint64)
-        for start in range(0, len(self.track_ids), ROWS_PER_BUILD_CHUNK):
-            chunk = order[start : start + ROWS_PER_BUILD_CHUNK]
-            keys[start : start + len(chunk)], orders[start : start + len(chunk)] = band_keys(
-                signatures[chunk], bands, rows_per_band
-            )
+        signatures = signatures[order]
         for band in range(bands):
-            chunks, band_stats = band_chunks(keys[:, band], orders[:, band], max_bucket)
+            # one band at a time: only the signatures and one band's keys are in memory at once
+            keys, orders = band_keys(signatures, band, rows_per_band)
+            chunks, band_stats = band_chunks(keys, orders, max_bucket)
             self.bands.append(chunks)
             stats.append(band_stats)
+        del signatures
         self.stats = BandStats(
             buckets=sum(s.buckets for s in stats),
             buckets_cut=sum(s.buckets_cut for s in stats),

@@ -17,7 +17,7 @@ which hashes every (song, playlist) edge ``num_perm`` times and takes the
 minima per song with ``np.minimum.reduceat``. No Python code runs per row. It
 replaced an all-built-in version (``transform`` over ``xxhash64(playlist, i)``),
 which evaluates the same number of hashes in Spark's interpreted lambda
-functions and measured 4x slower (docs/performance.md).
+functions and was slower (figures in docs/performance.md).
 """
 
 from __future__ import annotations

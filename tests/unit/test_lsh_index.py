@@ -41,11 +41,12 @@ def test_a_bucket_over_the_cap_is_cut_into_near_equal_chunks_of_alike_songs():
 
 def test_bucket_keys_agree_exactly_when_the_band_agrees():
     signatures = np.array([[5, 6, 7, 8], [5, 6, 0, 8], [5, 6, 7, 8]], dtype=np.int64)
-    keys, _ = band_keys(signatures, bands=2, rows_per_band=2)
-    assert keys[0, 0] == keys[1, 0] == keys[2, 0]
-    assert keys[0, 1] == keys[2, 1] != keys[1, 1]
-    same_values_other_band, _ = band_keys(np.array([[7, 8, 7, 8]]), bands=2, rows_per_band=2)
-    assert same_values_other_band[0, 0] != same_values_other_band[0, 1]  # the band number is part of the key
+    first, _ = band_keys(signatures, band=0, rows_per_band=2)
+    second, _ = band_keys(signatures, band=1, rows_per_band=2)
+    assert first[0] == first[1] == first[2]
+    assert second[0] == second[2] != second[1]
+    same_values = np.array([[7, 8, 7, 8]], dtype=np.int64)
+    assert band_keys(same_values, 0, 2)[0][0] != band_keys(same_values, 1, 2)[0][0]  # the band is part of the key
 
 
 def test_shared_playlists_are_exact():
