@@ -295,13 +295,13 @@ def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int) -> l
             "changed": change or "defaults",
             "seconds": result["seconds"],
             "songs_exact": result["songs_exact"],
-            "candidate_pairs": result["candidate_pairs"],
+            "lsh_candidate_pairs": result["lsh_candidate_pairs"],
             "recall_at_10": recall,
         }
         label = ", ".join(f"{key}={value}" for key, value in change.items()) or "defaults"
         print(
             f"  sweep {label:<36}: {result['seconds']:6.1f} s, {result['songs_exact']:>9,} songs exact, "
-            f"{result['candidate_pairs']:>12,} candidates, recall@10 {recall:.4f}",
+            f"{result['lsh_candidate_pairs']:>12,} LSH candidates, recall@10 {recall:.4f}",
             flush=True,
         )
         points.append(point)

@@ -249,13 +249,14 @@ class SongIndex:
         found = self.edge_lookup.get_indexer(wanted) >= 0
         return np.bincount(pair, weights=found, minlength=len(a)).astype(np.int64)
 
-    def exact_top_k(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-        """The exact top-k of these songs from the sparse product X[rows] X^T (every co-member, scored).
+    def exact_top_k(self, rows: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], int]:
+        """The exact top-k of these songs from the sparse product X[rows] X^T, and the pairs it scored.
 
         Batches of about EXACT_BATCH_WORK products keep memory bounded; each
         batch is cut down to its top k before the next one is computed.
         """
         parts = []
+        considered = 0
         start = 0
         while start < len(rows):
             cumulative = np.cumsum(self.work[rows[start:]])
@@ -265,13 +266,14 @@ class SongIndex:
             partner, shared = product.indices, product.data.astype(np.int64)
             other = query != partner
             query, partner, shared = query[other], partner[other], shared[other]
+            considered += len(query)
             similarity = shared / (self.degree[query] + self.degree[partner] - shared)
             parts.append(top_k_per_song(query, partner, shared, similarity, k, self.track_ids))
             start = stop
         if not parts:
             empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty, np.empty(0), empty
-        return tuple(np.concatenate(columns) for columns in zip(*parts, strict=True))
+            return (empty, empty, empty, np.empty(0), empty), 0
+        return tuple(np.concatenate(columns) for columns in zip(*parts, strict=True)), considered
 
     def recommend(self, track_ids: np.ndarray, k: int) -> dict[str, np.ndarray | int]:
         """The top-k of each song (columns of the recommendations table) and the work counts.
@@ -282,7 +284,7 @@ class SongIndex:
         """
         rows = self.rows_of(track_ids)
         exact = self.work[rows] <= self.exact_work
-        exact_found = self.exact_top_k(rows[exact], k)
+        exact_found, exact_pairs = self.exact_top_k(rows[exact], k)
         query, partner, _, instances = self.candidates(rows[~exact])
         shared = self.shared_playlists(query, partner)
         candidate_pairs = len(query)
@@ -301,8 +303,8 @@ class SongIndex:
             "shared_playlists": shared.astype(np.int32),
             "songs_exact": int(exact.sum()),
             "songs_lsh": int((~exact).sum()),
-            "exact_recommendations": len(exact_found[0]),
             "pair_instances": instances,
-            "candidate_pairs": candidate_pairs,
-            "scored_pairs": int(scored.sum()),
+            "lsh_candidate_pairs": candidate_pairs,
+            "candidate_pairs": exact_pairs + candidate_pairs,  # (song, other song) pairs considered, both ways
+            "scored_pairs": exact_pairs + int(scored.sum()),  # of those, the pairs sharing a playlist
         }

@@ -41,7 +41,8 @@ from spark_jobs.lsh_index import SongIndex
 
 RECOMMENDATION_SCHEMA = "track_id long, recommended_track_id long, rank int, similarity double, shared_playlists int"
 QUERY_COUNTERS = (
-    "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "candidate_pairs", "scored_pairs",
+    "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "lsh_candidate_pairs", "candidate_pairs",
+    "scored_pairs",
 )  # fmt: skip
 INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")
 
@@ -106,7 +107,7 @@ def _recommend_batches(
         track_ids = batch.column("track_id").to_numpy()
         found = index.recommend(track_ids, top_k)
         counters["songs_queried"].add(len(track_ids))
-        for name in ("songs_exact", "songs_lsh", "pair_instances", "candidate_pairs", "scored_pairs"):
+        for name in QUERY_COUNTERS[1:]:
             counters[name].add(int(found[name]))
         yield pa.RecordBatch.from_arrays(
             [
