@@ -389,31 +389,39 @@ def main(argv: list[str] | None = None) -> None:
 
     bench_dir = data_dir() / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    runs = {rows: prepared_run(rows, args.seed, bench_dir) for rows in sizes}
-    spark = spark_session(args.driver_memory)
+    path = args.json or bench_dir / "bench-similarity.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     report: dict = {
         "rows": sizes,
         "engine": DEFAULT_ENGINE,
         "machine": {"cores": os.cpu_count(), "memory_gib": gib(psutil.virtual_memory().total)},
+        "scale": [],
     }
+
+    def save() -> None:
+        """Written after every measurement, so a stopped run keeps what it measured."""
+        path.write_text(json.dumps(report, indent=2, default=float) + "\n")
+
+    runs = {rows: prepared_run(rows, args.seed, bench_dir) for rows in sizes}
+    spark = spark_session(args.driver_memory)
     if not args.no_seed_setting:
         print(f"seed setting on {sizes[0]:,} rows", flush=True)
         report["seed_setting"] = seed_setting(spark, runs[sizes[0]], runs[sizes[0]] / "seed", args.seed)
-    report["scale"] = []
+        save()
     for rows in sizes:
         print(f"this project on {rows:,} rows", flush=True)
         report["scale"].append(scale_point(spark, rows, runs[rows], args.sample_songs, args.seed))
+        save()
     if args.sweep:
         print(f"parameter sweep on {sizes[0]:,} rows", flush=True)
         report["sweep"] = sweep(spark, runs[sizes[0]], args.sample_songs, args.seed)
+        save()
     spark.stop()
     if args.dag:
         print(f"whole DAG on {sizes[-1]:,} rows", flush=True)
         report["dag"] = whole_dag(bench_dir / f"sample-{sizes[-1]}-seed{args.seed}.zip")
+        save()
     print_report(report)
-    path = args.json or bench_dir / "bench-similarity.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=float) + "\n")
     print(f"\nfigures written to {path}")
 
 
