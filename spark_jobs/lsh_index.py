@@ -53,7 +53,7 @@ class BandStats:
     buckets_cut: int = 0
     largest_bucket: int = 0
     largest_chunk: int = 0
-    pair_instances: int = 0  # pairs within chunks, summed over bands (a pair in several bands counts each time)
+    chunk_pairs: int = 0  # pairs within chunks, summed over bands (a pair in several bands counts each time)
 
 
 def band_chunks(bucket_keys: np.ndarray, order_keys: np.ndarray, max_bucket: int) -> tuple[BandChunks, BandStats]:
@@ -87,7 +87,7 @@ def band_chunks(bucket_keys: np.ndarray, order_keys: np.ndarray, max_bucket: int
         buckets_cut=int((pieces > 1).sum()),
         largest_bucket=int(sizes.max(initial=0)),
         largest_chunk=int(chunk_sizes.max(initial=0)),
-        pair_instances=int((chunk_sizes * (chunk_sizes - 1) // 2).sum()),
+        chunk_pairs=int((chunk_sizes * (chunk_sizes - 1) // 2).sum()),
     )
     return BandChunks(chunk_of, offsets, members), stats
 
@@ -171,13 +171,12 @@ class SongIndex:
         _, columns = np.unique(playlist_ids, return_inverse=True)
         edge_codes = np.unique(song_rows.astype(np.int64) * (int(columns.max(initial=0)) + 1) + columns)
         self.playlist_count = int(columns.max(initial=0)) + 1
-        self.edge_codes = edge_codes  # sorted: row * playlist_count + column, each pair once
+        # edge_codes: sorted, row * playlist_count + column, each (song, playlist) pair once
         # pandas' hash index answers "is this (song, playlist) an edge?" 10x+ faster than a binary search
         self.edge_lookup = pd.Index(edge_codes)
         self.indptr = np.searchsorted(edge_codes, np.arange(len(self.track_ids) + 1) * self.playlist_count)
         self.playlists = (edge_codes % self.playlist_count).astype(np.int32)
         self.degree = np.diff(self.indptr)
-        self.max_bucket = max_bucket
         # Song x playlist matrix and its transpose, for the songs scored exactly.
         self.matrix = sp.csr_matrix(
             (np.ones(len(self.playlists), dtype=np.float32), self.playlists, self.indptr),
@@ -202,7 +201,7 @@ class SongIndex:
             buckets_cut=sum(s.buckets_cut for s in stats),
             largest_bucket=max((s.largest_bucket for s in stats), default=0),
             largest_chunk=max((s.largest_chunk for s in stats), default=0),
-            pair_instances=sum(s.pair_instances for s in stats),
+            chunk_pairs=sum(s.chunk_pairs for s in stats),
         )
 
     def rows_of(self, track_ids: np.ndarray) -> np.ndarray:
@@ -212,9 +211,8 @@ class SongIndex:
             raise KeyError(f"{int((~found).sum())} track_ids have no signature")
         return rows
 
-    def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Distinct (song, candidate) row pairs for these songs, sorted, the bands each pair shares a chunk in,
-        and the pair instances before dedup."""
+    def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Distinct (song, candidate) row pairs for these songs, sorted, and the pair instances before dedup."""
         queries, partners = [], []
         for band in self.bands:
             chunk = band.chunk_of[rows]
@@ -230,12 +228,10 @@ class SongIndex:
         instances = len(query)
         codes = query.astype(np.int64) * len(self.track_ids) + partner
         codes.sort()  # (numpy's hash-based np.unique measured 6x slower than sorting here)
-        first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, dtype=np.int64)
-        bands_shared = np.diff(np.r_[first, len(codes)])
-        codes = codes[first]
+        codes = codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
         query, partner = codes // len(self.track_ids), codes % len(self.track_ids)
         keep = query != partner
-        return query[keep], partner[keep], bands_shared[keep], instances
+        return query[keep], partner[keep], instances
 
     def shared_playlists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Exact |playlists(a) & playlists(b)| per pair: each playlist of the smaller set looked up in the other."""
@@ -285,7 +281,7 @@ class SongIndex:
         rows = self.rows_of(track_ids)
         exact = self.work[rows] <= self.exact_work
         exact_found, exact_pairs = self.exact_top_k(rows[exact], k)
-        query, partner, _, instances = self.candidates(rows[~exact])
+        query, partner, instances = self.candidates(rows[~exact])
         shared = self.shared_playlists(query, partner)
         candidate_pairs = len(query)
         scored = shared > 0

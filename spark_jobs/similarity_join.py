@@ -44,7 +44,8 @@ QUERY_COUNTERS = (
     "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "lsh_candidate_pairs", "candidate_pairs",
     "scored_pairs",
 )  # fmt: skip
-INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")
+INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")  # BandStats fields
+RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,8 @@ def _recommend_batches(
     batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int, counters: dict[str, Accumulator]
 ) -> Iterator[pa.RecordBatch]:
     index = load_index(spec)
-    stats = index.stats
-    for name, value in zip(INDEX_FIGURES, (stats.buckets, stats.buckets_cut, stats.largest_bucket,
-                                           stats.largest_chunk, stats.pair_instances), strict=True):  # fmt: skip
-        counters[name].add(value)
+    for name in INDEX_FIGURES:
+        counters[name].add(getattr(index.stats, name))
     for batch in batches:
         track_ids = batch.column("track_id").to_numpy()
         found = index.recommend(track_ids, top_k)
@@ -110,11 +109,7 @@ def _recommend_batches(
         for name in QUERY_COUNTERS[1:]:
             counters[name].add(int(found[name]))
         yield pa.RecordBatch.from_arrays(
-            [
-                pa.array(found[name])
-                for name in ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
-            ],  # fmt: skip
-            names=["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"],
+            [pa.array(found[name]) for name in RECOMMENDATION_COLUMNS], names=list(RECOMMENDATION_COLUMNS)
         )
 
 

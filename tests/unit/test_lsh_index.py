@@ -36,7 +36,7 @@ def test_a_bucket_over_the_cap_is_cut_into_near_equal_chunks_of_alike_songs():
     assert sorted(members) == [[0, 1, 2], [3, 4], [5, 6]]
     assert chunks.chunk_of[7] == -1
     assert (stats.buckets, stats.buckets_cut, stats.largest_bucket, stats.largest_chunk) == (1, 1, 7, 3)
-    assert stats.pair_instances == 3 + 1 + 1
+    assert stats.chunk_pairs == 3 + 1 + 1
 
 
 def test_bucket_keys_agree_exactly_when_the_band_agrees():
