@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spark_jobs.lsh_index import SongIndex, band_chunks, band_keys
+from spark_jobs.lsh_index import SongIndex, band_chunks, band_keys, top_k_per_song
 from spark_jobs.minhash import hash_coefficients, signature_matrix
 
 # Songs' playlists:  1: {1,2,3,4}   2: {1,2,3}   3: {3,4}   4: {4,5}   5: {9}   6: {1,2,3} (same as 2)
@@ -133,3 +133,27 @@ def test_songs_with_little_exact_work_are_scored_against_every_co_member():
     expected_for_2 = [(2, 6, 1, 1.0, 3), (2, 1, 2, 0.75, 3), (2, 3, 3, 0.25, 1)]
     assert [row for row in as_rows(found) if row[0] == 2] == expected_for_2
     assert index.recommend(np.array([2]), k=3)["songs_exact"] == 0
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_top_k_per_song_matches_a_plain_sort_even_among_many_ties(grouped):
+    # 40 songs, each paired with up to 300 partners whose similarities take only a few values
+    # (shared / (6 + d - shared) for small counts), so many pairs tie at the k-th place.
+    rng = np.random.default_rng(3)
+    track_ids = np.arange(1000, 1300, dtype=np.int64) * 7 % 1301  # track_ids not in row order
+    pairs = sorted({(int(q), int(p)) for q, p in zip(rng.integers(0, 40, 6000), rng.integers(0, 300, 6000))})
+    query = np.array([q for q, _ in pairs])
+    partner = np.array([p for _, p in pairs])
+    shared = rng.integers(1, 4, len(pairs))
+    similarity = shared / (6 + rng.integers(3, 6, len(pairs)) - shared)
+    if not grouped:
+        shuffle = rng.permutation(len(pairs))
+        query, partner, shared, similarity = query[shuffle], partner[shuffle], shared[shuffle], similarity[shuffle]
+    expected = []
+    for q in sorted(set(query.tolist())):
+        mine = [
+            (-similarity[i], -shared[i], track_ids[partner[i]], partner[i]) for i in np.flatnonzero(query == q)
+        ]
+        expected += [(q, row[3], rank) for rank, row in enumerate(sorted(mine)[:7], start=1)]
+    found = top_k_per_song(query, partner, shared, similarity, 7, track_ids)
+    assert list(zip(found[0].tolist(), found[1].tolist(), found[4].tolist(), strict=True)) == expected
