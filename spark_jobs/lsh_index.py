@@ -205,14 +205,12 @@ class SongIndex:
         self.exact_work = exact_work
         self.bands: list[BandChunks] = []
         stats = []
-        signatures = signatures[order]
         for band in range(bands):
-            # one band at a time: only the signatures and one band's keys are in memory at once
+            # one band at a time: only the signatures (unsorted, not copied) and one band's keys in memory
             keys, orders = band_keys(signatures, band, rows_per_band)
-            chunks, band_stats = band_chunks(keys, orders, max_bucket)
+            chunks, band_stats = band_chunks(keys[order], orders[order], max_bucket)
             self.bands.append(chunks)
             stats.append(band_stats)
-        del signatures
         self.stats = BandStats(
             buckets=sum(s.buckets for s in stats),
             buckets_cut=sum(s.buckets_cut for s in stats),

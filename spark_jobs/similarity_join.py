@@ -69,12 +69,14 @@ def load_index(spec: IndexSpec) -> SongIndex:
     if spec not in _INDEXES:
         _INDEXES.clear()
         signatures = pq.read_table(spec.signatures_path, columns=["track_id", "signature"])
+        track_ids = signatures.column("track_id").to_numpy()
         lists = signatures.column("signature").combine_chunks()
+        del signatures  # (its chunks: the signatures are held once, by ``lists``)
         num_perm = len(lists[0]) if len(lists) else 0
         matrix = lists.flatten().to_numpy().reshape(len(lists), num_perm)
         edges = pq.read_table(spec.playlist_tracks_path, columns=["playlist_id", "track_id"])
         _INDEXES[spec] = SongIndex(
-            signatures.column("track_id").to_numpy(),
+            track_ids,
             matrix,
             edges.column("playlist_id").to_numpy(),
             edges.column("track_id").to_numpy(),
@@ -83,6 +85,8 @@ def load_index(spec: IndexSpec) -> SongIndex:
             spec.max_bucket,
             spec.exact_work,
         )
+        del lists, matrix, edges
+        pa.default_memory_pool().release_unused()  # give the inputs' Arrow buffers back to the system
     return _INDEXES[spec]
 
 
