@@ -20,7 +20,7 @@ engine on the same songs, both scored against the exact top-10 of every one of t
 ``--dag`` runs the whole Airflow DAG on the largest file (``make run``) and
 reports its wall time and the peak memory of all its processes.
 
-Usage: ``python -m benchmarks.bench_similarity [--rows 1000000,4000000,12900000] [--sweep] [--dag] [--json PATH]``
+Usage: ``python -m benchmarks.bench_similarity [--rows 1000000,4000000,12900000] [--sweep [KNOBS]] [--dag] [--json PATH]``
 """
 
 from __future__ import annotations
@@ -275,13 +275,14 @@ def scale_point(spark: SparkSession, rows: int, run_dir: Path, sample_songs: int
     }
 
 
-def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int) -> list[dict]:
-    """Recall@10 vs time for the defaults and each variation in ``SWEEP``, on one size."""
+def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int, knobs: set[str] | None) -> list[dict]:
+    """Recall@10 vs time for the defaults and each variation in ``SWEEP`` (those changing ``knobs``), on one size."""
     index = exact_jaccard.load_index(str(run_dir / "datasets" / "playlist_tracks"))
     sample = np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
     neighbours = exact_jaccard.exact_neighbours(index, sample)
     points = []
-    for change in [{}, *SWEEP]:
+    changes = [change for change in SWEEP if knobs is None or set(change) & knobs]
+    for change in [{}, *changes]:
         engine = {**DEFAULT_ENGINE, **change}
         result = run_engine(spark, str(run_dir / "datasets" / "playlist_tracks"), run_dir / "sweep", engine, 20)
         recommended = recommendations_by_row(index, run_dir / "sweep" / "recommendations")
@@ -387,7 +388,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample-songs", type=int, default=2000, help="songs whose recall is measured (default 2000)")
     parser.add_argument("--driver-memory", default="8g", help="Spark driver memory (default 8g)")
     parser.add_argument("--no-seed-setting", action="store_true", help="skip the MLlib comparison")
-    parser.add_argument("--sweep", action="store_true", help="also sweep the engine parameters on the first size")
+    parser.add_argument(
+        "--sweep",
+        nargs="?",
+        const="all",
+        help="also sweep the engine parameters on the first size (all, or a comma-separated list such as exact_work)",
+    )
     parser.add_argument("--dag", action="store_true", help="also run the whole DAG on the largest size")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -420,7 +426,8 @@ def main(argv: list[str] | None = None) -> None:
         save()
     if args.sweep:
         print(f"parameter sweep on {sizes[0]:,} rows", flush=True)
-        report["sweep"] = sweep(spark, runs[sizes[0]], args.sample_songs, args.seed)
+        knobs = None if args.sweep == "all" else set(args.sweep.split(","))
+        report["sweep"] = sweep(spark, runs[sizes[0]], args.sample_songs, args.seed, knobs)
         save()
     spark.stop()
     if args.dag:

@@ -44,6 +44,7 @@ QUERY_COUNTERS = (
     "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "lsh_candidate_pairs", "candidate_pairs",
     "scored_pairs",
 )  # fmt: skip
+TASK_COUNTERS = ("tasks", "index_builds")  # index_builds: one per Python worker when the cache works
 INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")  # BandStats fields
 RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
 
@@ -103,6 +104,9 @@ class MaxParam(AccumulatorParam):
 def _recommend_batches(
     batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int, counters: dict[str, Accumulator]
 ) -> Iterator[pa.RecordBatch]:
+    if spec not in _INDEXES:
+        counters["index_builds"].add(1)
+    counters["tasks"].add(1)
     index = load_index(spec)
     for name in INDEX_FIGURES:
         counters[name].add(getattr(index.stats, name))
@@ -132,7 +136,7 @@ def find_similar_songs(
     written_at_ns = max(path.stat().st_mtime_ns for path in Path(signatures_path).iterdir())
     spec = IndexSpec(signatures_path, playlist_tracks_path, bands, rows_per_band, max_bucket, exact_work, written_at_ns)
     context = spark.sparkContext
-    counters = {name: context.accumulator(0) for name in QUERY_COUNTERS}
+    counters = {name: context.accumulator(0) for name in QUERY_COUNTERS + TASK_COUNTERS}
     counters.update({name: context.accumulator(0, MaxParam()) for name in INDEX_FIGURES})
     songs = spark.read.parquet(signatures_path).select("track_id")
     tasks = max(context.defaultParallelism, math.ceil(songs.count() / songs_per_task))
@@ -208,4 +212,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a script, this file is ``__main__``, whose functions Spark ships to the workers by value:
+    # every task would unpickle its own empty index cache and build the index again (measured: 30 s
+    # instead of 8 s per task at 12.9M rows). The module's functions ship by reference, so each
+    # worker keeps one index for all its tasks.
+    from spark_jobs import similarity_join
+
+    similarity_join.main()

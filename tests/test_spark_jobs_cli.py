@@ -4,6 +4,8 @@ import subprocess
 
 import pytest
 
+from spark_jobs.common import RunFolder
+from spark_jobs.minhash import minhash_signatures, song_playlist_sets
 from spotify_recs.paths import SPARK_JOBS_DIR
 
 
@@ -34,3 +36,29 @@ def test_bad_arguments_are_refused_before_spark_starts():
     )
     assert result.returncode == 2
     assert "--num-perm must be at least 1" in result.stdout + result.stderr
+
+
+def test_similarity_join_run_as_a_script_builds_the_index_once_per_worker(spark, tmp_path):
+    # Songs 1..12 in 4 playlists of 3 songs each, and every song also in playlist 100.
+    run = RunFolder(tmp_path)
+    edges = [(1 + song // 3, song + 1) for song in range(12)] + [(100, song + 1) for song in range(12)]
+    playlist_tracks = spark.createDataFrame(edges, "playlist_id long, track_id long")
+    playlist_tracks.write.parquet(run.dataset("playlist_tracks"))
+    minhash_signatures(song_playlist_sets(playlist_tracks), 16).write.parquet(run.dataset("signatures"))
+    run.write_metrics("minhash", {"num_perm": 16})
+
+    arguments = ["--run-dir", str(tmp_path), "--bands", "16", "--rows-per-band", "1", "--songs-per-task", "2"]
+    result = subprocess.run(
+        ["spark-submit", "--master", "local[2]", str(SPARK_JOBS_DIR / "similarity_join.py"), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = run.read_metrics("similarity_join")
+    # 12 songs in tasks of 2: 6 tasks on 2 cores, so at most 2 Python workers build the index
+    assert metrics["tasks"] == 6
+    assert 1 <= metrics["index_builds"] <= 2
+    # every song gets its top 20: the 11 others, its 2 playlist partners first (J = 2/2 = 1)
+    assert metrics["songs_with_recommendations"] == 12
+    assert metrics["recommendations"] == 12 * 11
