@@ -327,7 +327,10 @@ def whole_dag(zip_path: Path) -> dict:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"the DAG run failed:\n{output[-4000:]}")
-    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak)}
+    run_dirs = (data_dir() / "runs" / "spotify_recommendations").iterdir()
+    metrics_dir = max(run_dirs, key=lambda path: path.stat().st_mtime_ns) / "metrics"
+    stages = {path.stem: json.loads(path.read_text()).get("seconds") for path in sorted(metrics_dir.glob("*.json"))}
+    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak), "stage_seconds": stages}
 
 
 def print_report(report: dict) -> None:
@@ -379,6 +382,7 @@ def print_report(report: dict) -> None:
             f"\nwhole DAG on {report['rows'][-1]:,} rows: {dag['seconds'] / 60:.1f} min (target <= 15), "
             f"peak memory {dag['peak_memory_gib']} GiB (target <= 12)"
         )
+        print("  " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in dag["stage_seconds"].items() if seconds))
 
 
 def main(argv: list[str] | None = None) -> None:
