@@ -352,14 +352,14 @@ def print_report(report: dict) -> None:
         )
     print("\nTargets 2 and 3 - every song in >= 2 playlists, by size")
     print(
-        f"{'rows':>12}{'songs':>10}{'extract s':>11}{'ours s':>9}{'s/M rows':>10}{'candidates':>16}"
+        f"{'rows':>12}{'songs':>10}{'extract s':>11}{'ours s':>9}{'s/M rows':>10}{'pairs considered':>18}"
         f"{'peak GiB':>10}{'recall@10':>11}{'exact s':>9}{'x exact':>9}"
     )
     for point in report["scale"]:
         engine = point["engine"]
         print(
             f"{point['rows']:>12,}{point['songs']:>10,}{point['extract_seconds']:>11.1f}{engine['seconds']:>9.1f}"
-            f"{engine['seconds'] / point['rows'] * 1e6:>10.1f}{engine['candidate_pairs']:>16,}"
+            f"{engine['seconds'] / point['rows'] * 1e6:>10.1f}{engine['candidate_pairs']:>18,}"
             f"{engine['peak_memory_gib']:>10}{point['recall_at_10']:>11.4f}{point['exact_limit_seconds']:>9.1f}"
             f"{point['similarity_vs_limit']:>9.1f}"
         )
