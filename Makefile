@@ -24,7 +24,7 @@ help:
 	@echo "make test-unit - the fast tests only"
 	@echo "make lint   - ruff check and format check"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
-	@echo "make bench            - similarity engine vs Spark MLlib vs exact (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --sweep --dag\")"
+	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --dag\")"
 	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"

@@ -141,7 +141,9 @@ def test_top_k_per_song_matches_a_plain_sort_even_among_many_ties(grouped):
     # (shared / (6 + d - shared) for small counts), so many pairs tie at the k-th place.
     rng = np.random.default_rng(3)
     track_ids = np.arange(1000, 1300, dtype=np.int64) * 7 % 1301  # track_ids not in row order
-    pairs = sorted({(int(q), int(p)) for q, p in zip(rng.integers(0, 40, 6000), rng.integers(0, 300, 6000))})
+    pairs = sorted(
+        {(int(q), int(p)) for q, p in zip(rng.integers(0, 40, 6000), rng.integers(0, 300, 6000), strict=True)}
+    )
     query = np.array([q for q, _ in pairs])
     partner = np.array([p for _, p in pairs])
     shared = rng.integers(1, 4, len(pairs))
@@ -151,9 +153,7 @@ def test_top_k_per_song_matches_a_plain_sort_even_among_many_ties(grouped):
         query, partner, shared, similarity = query[shuffle], partner[shuffle], shared[shuffle], similarity[shuffle]
     expected = []
     for q in sorted(set(query.tolist())):
-        mine = [
-            (-similarity[i], -shared[i], track_ids[partner[i]], partner[i]) for i in np.flatnonzero(query == q)
-        ]
+        mine = [(-similarity[i], -shared[i], track_ids[partner[i]], partner[i]) for i in np.flatnonzero(query == q)]
         expected += [(q, row[3], rank) for rank, row in enumerate(sorted(mine)[:7], start=1)]
     found = top_k_per_song(query, partner, shared, similarity, 7, track_ids)
     assert list(zip(found[0].tolist(), found[1].tolist(), found[4].tolist(), strict=True)) == expected
