@@ -412,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dag", action="store_true", help="also run the whole DAG on the largest size")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    if args.sweep and args.sweep != "all" and not set(args.sweep.split(",")) <= set(DEFAULT_ENGINE):
+        parser.error(f"--sweep takes 'all' or knobs among {', '.join(DEFAULT_ENGINE)}, not {args.sweep!r}")
     sizes = sorted(int(size.replace("_", "")) for size in args.rows.split(","))
 
     bench_dir = data_dir() / "bench"
