@@ -65,9 +65,11 @@ class IndexSpec:
 _INDEXES: dict[IndexSpec, SongIndex] = {}
 
 
-def load_index(spec: IndexSpec) -> SongIndex:
-    """The worker's index for ``spec``, built on first use and then kept for the worker's later tasks."""
-    if spec not in _INDEXES:
+def load_index(spec: IndexSpec) -> tuple[SongIndex, bool]:
+    """The worker's index for ``spec``, built on first use and then kept for the worker's later tasks,
+    and whether this call built it."""
+    built = spec not in _INDEXES
+    if built:
         _INDEXES.clear()
         signatures = pq.read_table(spec.signatures_path, columns=["track_id", "signature"])
         track_ids = signatures.column("track_id").to_numpy()
@@ -88,7 +90,7 @@ def load_index(spec: IndexSpec) -> SongIndex:
         )
         del lists, matrix, edges
         pa.default_memory_pool().release_unused()  # give the inputs' Arrow buffers back to the system
-    return _INDEXES[spec]
+    return _INDEXES[spec], built
 
 
 class MaxParam(AccumulatorParam):
@@ -104,10 +106,9 @@ class MaxParam(AccumulatorParam):
 def _recommend_batches(
     batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int, counters: dict[str, Accumulator]
 ) -> Iterator[pa.RecordBatch]:
-    if spec not in _INDEXES:
-        counters["index_builds"].add(1)
+    index, built = load_index(spec)
+    counters["index_builds"].add(int(built))
     counters["tasks"].add(1)
-    index = load_index(spec)
     for name in INDEX_FIGURES:
         counters[name].add(getattr(index.stats, name))
     for batch in batches:
