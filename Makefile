@@ -20,69 +20,81 @@ help:
 	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset); PARAMS=\"top_k=50 force=true\""
 	@echo "make airflow - Airflow UI on http://localhost:8080 (standalone) with the demo configuration"
 	@echo "make web   - the lookup page on http://127.0.0.1:5000 (PORT=...)"
-	@echo "make test   - all tests (unit, DAG integrity, end to end)"
+	@echo "make test   - all tests, tier by tier (unit, spark-submit and DAG, end to end)"
 	@echo "make test-unit - the fast tests only"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and mypy"
+	@echo "make format - ruff format and fixes"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
 	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --dag\")"
 	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
+	@echo "make clean  - stop it and delete the data directory"
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# SOURCE_URL and PARAMS reach the runner through the environment, never spliced into a shell command.
+export SOURCE_URL PARAMS DEMO_ROWS
+
 demo: venv
-	$(PY) -m spotify_recs.local_run --sample-rows $(DEMO_ROWS) $(foreach p,$(PARAMS),--param $(p))
+	$(PY) -m devtools.local_run --sample-rows "$$DEMO_ROWS" --params "$$PARAMS"
 
 run: venv
-	$(PY) -m spotify_recs.local_run --source-url '$(SOURCE_URL)' $(foreach p,$(PARAMS),--param $(p))
+	$(PY) -m devtools.local_run --source-url "$$SOURCE_URL" --params "$$PARAMS"
 
+# The tiers, fastest first; each prints its own summary.
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@echo "== tier 1 of 3: unit tests (transforms, engine, suites, download; one in-process Spark session) =="
+	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+	@echo "== tier 2 of 3: spark-submit and DAG tests (a JVM per job) =="
+	$(PY) -m pytest -m "slow and not integration" $(PYTEST_ARGS)
+	@echo "== tier 3 of 3: end to end (PostgreSQL, Airflow, Spark cluster, browser) =="
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 test-unit: venv
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 sql: venv
-	@eval "$$($(PY) -m spotify_recs.warehouse psql --user $(SQL_USER))"
+	@eval "$$($(PY) -m warehouse.embedded psql --user $(SQL_USER))"
 
 stop-warehouse: venv
-	$(PY) -m spotify_recs.warehouse stop
+	$(PY) -m warehouse.embedded stop
 
 clean:
-	-$(PY) -m spotify_recs.warehouse stop
+	-$(PY) -m warehouse.embedded stop
 	rm -rf $(DATA_DIR)
 
 web: venv
 	$(PY) -m webapp
 
 airflow: venv
-	$(PY) -m spotify_recs.local_airflow
+	$(PY) -m devtools.local_airflow
 
 versions: venv
-	$(PY) -m spotify_recs.versions list
+	$(PY) -m warehouse.versions list
 
 rollback: venv
-	$(PY) -m spotify_recs.versions rollback
+	$(PY) -m warehouse.versions rollback
 
 docs: venv
-	$(PY) -m spotify_recs.data_docs
+	$(PY) -m devtools.data_docs
 
 bench: venv
 	$(PY) -m benchmarks.bench_similarity $(BENCH_ARGS)

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,12 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from benchmarks import exact_jaccard
+from devtools.sample_data import write_sample_zip
+from pipeline.settings import PROJECT_ROOT, data_dir
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
-from spark_jobs.similarity_join import find_similar_songs
-from spotify_recs.paths import PROJECT_ROOT, data_dir
-from spotify_recs.sample_data import write_sample_zip
+from spark_jobs.similarity_join import find_similar_songs, write_output
+from warehouse.connection import configured_or_embedded, connect
+from warehouse.sql_files import fetch_one_as_dict, run_sql_file
 
 SEED_SETTING_SONGS = 10_000
 SEED_SETTING_ROWS = 1_000_000
@@ -158,7 +161,7 @@ def run_engine(spark: SparkSession, playlist_tracks_path: str, out_dir: Path, en
         signatures_path
     )
     minhash_seconds = time.perf_counter() - started
-    recommendations, counters = find_similar_songs(
+    output = find_similar_songs(
         spark,
         signatures_path,
         playlist_tracks_path,
@@ -168,9 +171,9 @@ def run_engine(spark: SparkSession, playlist_tracks_path: str, out_dir: Path, en
         engine["exact_work"],
         top_k,
     )
-    recommendations.write.mode("overwrite").parquet(str(out_dir / "recommendations"))
+    # The job's own writer: one pass, recommendations and the tasks' counters apart.
+    figures = write_output(output, str(out_dir / "similarity_join_output"), str(out_dir / "recommendations"))
     total = time.perf_counter() - started
-    figures = {name: counter.value for name, counter in counters.items()}
     return {"seconds": total, "minhash_seconds": minhash_seconds, "join_seconds": total - minhash_seconds, **figures}
 
 
@@ -318,10 +321,10 @@ def whole_dag(zip_path: Path) -> dict:
     command = [
         sys.executable,
         "-m",
-        "spotify_recs.local_run",
+        "devtools.local_run",
         "--source-url",
         zip_path.as_uri(),
-        "--param",
+        "--params",
         "force=true",
     ]
     started = time.perf_counter()
@@ -331,10 +334,10 @@ def whole_dag(zip_path: Path) -> dict:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"the DAG run failed:\n{output[-4000:]}")
-    run_dirs = (data_dir() / "runs" / "spotify_recommendations").iterdir()
-    metrics_dir = max(run_dirs, key=lambda path: path.stat().st_mtime_ns) / "metrics"
-    stages = {path.stem: json.loads(path.read_text()).get("seconds") for path in sorted(metrics_dir.glob("*.json"))}
-    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak), "stage_seconds": stages}
+    with closing(connect(configured_or_embedded(data_dir()))) as db, db, db.cursor() as cursor:
+        run_sql_file(cursor, "select_live_run.sql")
+        live = fetch_one_as_dict(cursor) or {}
+    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak), "stage_seconds": live.get("stage_seconds")}
 
 
 def print_report(report: dict) -> None:

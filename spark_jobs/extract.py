@@ -32,7 +32,8 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.common import RunFolder, build_session
+from pipeline.run_folder import RunFolder
+from spark_jobs.session import build_session
 
 CSV_MEMBER_NAME = "spotify_dataset.csv"
 EXPECTED_COLUMNS = ["user_id", "artistname", "trackname", "playlistname"]
@@ -162,6 +163,14 @@ def playlist_tracks_table(pairs: DataFrame, songs: DataFrame) -> DataFrame:
     return pairs.join(songs.select("track_id"), "track_id", "left_semi").select("playlist_id", "track_id")
 
 
+def data_lines(lines: DataFrame, header: str) -> DataFrame:
+    """The file's lines (column ``value``) without its header line, recognised by its content.
+
+    A UTF-8 byte-order mark before the header does not stop it from being recognised.
+    """
+    return lines.where(F.regexp_replace("value", "^\ufeff", "") != header)
+
+
 def rejects_table(parsed: DataFrame) -> DataFrame:
     return parsed.where(F.col("reject_reason").isNotNull()).select("line", "reject_reason")
 
@@ -194,8 +203,8 @@ def unpack_csv(zip_path: Path, destination: Path) -> Path:
 
 
 def check_header(csv_path: Path) -> str:
-    """Fail clearly on a file that is not the dataset; return the header line."""
-    with open(csv_path, encoding="utf-8") as handle:
+    """Fail clearly on a file that is not the dataset; return the header line (without a byte-order mark)."""
+    with open(csv_path, encoding="utf-8-sig", errors="replace") as handle:
         header = handle.readline().rstrip("\r\n")
     columns = [part.strip().strip('"') for part in header.split(",")]
     if columns != EXPECTED_COLUMNS:
@@ -218,15 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
     started = time.monotonic()
-    csv_path = unpack_csv(Path(args.source_zip), run.path / "raw" / CSV_MEMBER_NAME)
-    check_header(csv_path)
+    csv_path = unpack_csv(Path(args.source_zip), run.raw_file(CSV_MEMBER_NAME))
+    header = check_header(csv_path)
 
     spark = build_session()
-    # The file's first line (offset id 0 of the first split) is the header checked above.
-    lines = spark.read.text(str(csv_path)).withColumn("line_offset_id", F.monotonically_increasing_id())
-    data_lines = lines.where("line_offset_id > 0").select("value")
-
-    parsed = parse_lines(data_lines).persist(StorageLevel.MEMORY_AND_DISK)
+    lines = spark.read.text(str(csv_path))
+    parsed = parse_lines(data_lines(lines, header)).persist(StorageLevel.MEMORY_AND_DISK)
     accounting = count_by_reason(parsed)
     rejects_table(parsed).write.mode("overwrite").parquet(run.dataset("rejects"))
 

@@ -4,9 +4,11 @@ Inputs (run folder): ``datasets/signatures`` (track_id, signature) from the
 minhash job and ``datasets/playlist_tracks`` (playlist_id, track_id).
 Output: ``datasets/recommendations`` (track_id, recommended_track_id, rank,
 similarity, shared_playlists): for every song with at least one candidate, its
-``--top-k`` most similar songs, and ``metrics/similarity_join.json``.
+``--top-k`` most similar songs, and ``metrics/similarity_join.json`` (the
+counters come from the tasks' output rows, ``datasets/similarity_join_output``,
+so they count every committed task once).
 
-How (details in ``spark_jobs/lsh_index.py``): each Spark Python worker loads
+How (details in ``similarity/lsh_index.py``): each Spark Python worker loads
 the signatures and playlist sets from the run folder once and builds the LSH
 index (band buckets, big buckets cut into chunks of at most ``--max-bucket``
 alike songs); songs whose playlists hold few songs in all (``--exact-work``)
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -33,20 +36,28 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyspark import Accumulator, AccumulatorParam
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from spark_jobs.common import RunFolder, build_session
-from spark_jobs.lsh_index import SongIndex
+from pipeline.run_folder import RunFolder
+from similarity.lsh_index import SongIndex
+from spark_jobs.session import build_session
 
-RECOMMENDATION_SCHEMA = "track_id long, recommended_track_id long, rank int, similarity double, shared_playlists int"
+RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
 QUERY_COUNTERS = (
     "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "lsh_candidate_pairs", "candidate_pairs",
     "scored_pairs",
 )  # fmt: skip
 TASK_COUNTERS = ("tasks", "index_builds")  # index_builds: one per Python worker when the cache works
 INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")  # BandStats fields
-RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
+# Each task's output: its recommendations (kind "recommendation") and, last, one row of its counters
+# (kind "task_counters"). Counters travel with the data, so a retried or speculative task's counts are
+# kept exactly when its output is (accumulators updated in transformations would count it twice).
+OUTPUT_SCHEMA = (
+    "kind string, track_id long, recommended_track_id long, rank int, similarity double, shared_playlists int, "
+    "counters struct<" + ", ".join(f"{name}: long" for name in QUERY_COUNTERS + TASK_COUNTERS + INDEX_FIGURES) + ">"
+)
+_ARROW_COUNTERS = pa.struct([(name, pa.int64()) for name in QUERY_COUNTERS + TASK_COUNTERS + INDEX_FIGURES])
 
 
 @dataclass(frozen=True)
@@ -93,33 +104,29 @@ def load_index(spec: IndexSpec) -> tuple[SongIndex, bool]:
     return _INDEXES[spec], built
 
 
-class MaxParam(AccumulatorParam):
-    """Every worker builds the same index: its figures are reported once (the maximum of equal values)."""
-
-    def zero(self, value: int) -> int:
-        return 0
-
-    def addInPlace(self, value1: int, value2: int) -> int:
-        return max(value1, value2)
-
-
-def _recommend_batches(
-    batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int, counters: dict[str, Accumulator]
-) -> Iterator[pa.RecordBatch]:
+def _recommend_batches(batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int) -> Iterator[pa.RecordBatch]:
     index, built = load_index(spec)
-    counters["index_builds"].add(int(built))
-    counters["tasks"].add(1)
-    for name in INDEX_FIGURES:
-        counters[name].add(getattr(index.stats, name))
+    counters = dict.fromkeys(QUERY_COUNTERS, 0)
+    counters.update(tasks=1, index_builds=int(built), **{name: getattr(index.stats, name) for name in INDEX_FIGURES})
     for batch in batches:
         track_ids = batch.column("track_id").to_numpy()
         found = index.recommend(track_ids, top_k)
-        counters["songs_queried"].add(len(track_ids))
+        counters["songs_queried"] += len(track_ids)
         for name in QUERY_COUNTERS[1:]:
-            counters[name].add(int(found[name]))
+            counters[name] += int(found[name])
+        rows = len(found["track_id"])
         yield pa.RecordBatch.from_arrays(
-            [pa.array(found[name]) for name in RECOMMENDATION_COLUMNS], names=list(RECOMMENDATION_COLUMNS)
+            [pa.array(["recommendation"] * rows, pa.string())]
+            + [pa.array(found[name]) for name in RECOMMENDATION_COLUMNS]
+            + [pa.nulls(rows, _ARROW_COUNTERS)],
+            names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
         )
+    yield pa.RecordBatch.from_arrays(
+        [pa.array(["task_counters"]), pa.nulls(1, pa.int64()), pa.nulls(1, pa.int64()), pa.nulls(1, pa.int32()),
+         pa.nulls(1, pa.float64()), pa.nulls(1, pa.int32()),
+         pa.array([{name: int(value) for name, value in counters.items()}], _ARROW_COUNTERS)],
+        names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
+    )  # fmt: skip
 
 
 def find_similar_songs(
@@ -132,24 +139,53 @@ def find_similar_songs(
     exact_work: int,
     top_k: int,
     songs_per_task: int = 25_000,
-) -> tuple[DataFrame, dict[str, Accumulator]]:
-    """The recommendations of every song with a signature, and counters that fill in when they are written."""
+) -> DataFrame:
+    """Every song's recommendations and every task's counters, in one output (``OUTPUT_SCHEMA``)."""
     written_at_ns = max(path.stat().st_mtime_ns for path in Path(signatures_path).iterdir())
     spec = IndexSpec(signatures_path, playlist_tracks_path, bands, rows_per_band, max_bucket, exact_work, written_at_ns)
-    context = spark.sparkContext
-    counters = {name: context.accumulator(0) for name in QUERY_COUNTERS + TASK_COUNTERS}
-    counters.update({name: context.accumulator(0, MaxParam()) for name in INDEX_FIGURES})
     songs = spark.read.parquet(signatures_path).select("track_id")
-    tasks = max(context.defaultParallelism, math.ceil(songs.count() / songs_per_task))
-    recommendations = songs.repartition(tasks).mapInArrow(
-        partial(_recommend_batches, spec=spec, top_k=top_k, counters=counters), RECOMMENDATION_SCHEMA
-    )
-    return recommendations, counters
+    tasks = max(spark.sparkContext.defaultParallelism, math.ceil(songs.count() / songs_per_task))
+    return songs.repartition(tasks).mapInArrow(partial(_recommend_batches, spec=spec, top_k=top_k), OUTPUT_SCHEMA)
+
+
+def recommendations_of(output: DataFrame) -> DataFrame:
+    """The recommendation rows of the job's output."""
+    return output.where(F.col("kind") == "recommendation").select(*RECOMMENDATION_COLUMNS)
+
+
+def task_counters_of(output: DataFrame) -> DataFrame:
+    """The tasks' counter rows of the job's output (column ``counters``)."""
+    return output.where(F.col("kind") == "task_counters").select("counters")
+
+
+def job_counters(task_counters: DataFrame) -> dict[str, int]:
+    """The tasks' counters added up (index figures: every worker builds the same index, so their maximum)."""
+    counters = task_counters.select("counters.*")
+    sums = [F.coalesce(F.sum(name), F.lit(0)).alias(name) for name in QUERY_COUNTERS + TASK_COUNTERS]
+    maxima = [F.coalesce(F.max(name), F.lit(0)).alias(name) for name in INDEX_FIGURES]
+    return {name: int(value) for name, value in counters.agg(*sums, *maxima).first().asDict().items()}
+
+
+def write_output(output: DataFrame, folder: str, recommendations_path: str) -> dict[str, int]:
+    """Compute and write the output once, split by kind; move the recommendations to
+    ``recommendations_path``; return the job's counters."""
+    spark = output.sparkSession
+    output.write.mode("overwrite").partitionBy("kind").parquet(folder)
+    written = Path(folder) / "kind=recommendation"
+    target = Path(recommendations_path)
+    if target.exists():
+        shutil.rmtree(target)
+    if written.exists():
+        written.replace(target)
+    else:  # no song has a recommendation: an empty dataset, not a missing one
+        spark.createDataFrame([], recommendations_of(output).schema).write.parquet(recommendations_path)
+    return job_counters(spark.read.parquet(str(Path(folder) / "kind=task_counters")))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="similarity_join", description="LSH banding + exact Jaccard top-k.")
     parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
+    parser.add_argument("--num-perm", type=int, default=128, help="the signatures' length (default 128)")
     parser.add_argument("--bands", type=int, default=64, help="LSH bands (default 64)")
     parser.add_argument("--rows-per-band", type=int, default=2, help="signature values per band (default 2)")
     parser.add_argument("--max-bucket", type=int, default=20, help="bigger buckets are cut into chunks (default 20)")
@@ -169,21 +205,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--max-bucket must be at least 2")
     if args.exact_work < 0:
         parser.error("--exact-work must be at least 0")
+    if args.bands * args.rows_per_band > args.num_perm:
+        parser.error(
+            f"bands x rows_per_band = {args.bands * args.rows_per_band} needs that many signature values, "
+            f"but the signatures have --num-perm {args.num_perm}"
+        )
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
-    num_perm = run.read_metrics("minhash")["num_perm"]
-    if args.bands * args.rows_per_band > num_perm:
-        raise SystemExit(
-            f"bands x rows_per_band = {args.bands * args.rows_per_band} needs that many signature values, "
-            f"but the signatures have num_perm = {num_perm}"
-        )
     started = time.monotonic()
     spark = build_session()
-    recommendations, counters = find_similar_songs(
+    output = find_similar_songs(
         spark,
         run.dataset("signatures"),
         run.dataset("playlist_tracks"),
@@ -194,15 +229,16 @@ def main(argv: list[str] | None = None) -> None:
         args.top_k,
         args.songs_per_task,
     )
-    recommendations.write.mode("overwrite").parquet(run.dataset("recommendations"))
+    counters = write_output(output, run.dataset("similarity_join_output"), run.dataset("recommendations"))
     written = spark.read.parquet(run.dataset("recommendations"))
     metrics = {
+        "num_perm": args.num_perm,
         "bands": args.bands,
         "rows_per_band": args.rows_per_band,
         "max_bucket": args.max_bucket,
         "exact_work": args.exact_work,
         "top_k": args.top_k,
-        **{name: counter.value for name, counter in counters.items()},
+        **counters,
         "recommendations": written.count(),
         "songs_with_recommendations": written.select("track_id").distinct().count(),
         "seconds": round(time.monotonic() - started, 3),

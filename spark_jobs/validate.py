@@ -20,8 +20,9 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.common import RunFolder, build_session, write_json
-from spotify_recs.validation import failures, load_suites, validate_dataframes
+from pipeline.run_folder import RunFolder
+from pipeline.validation import failures, load_suites, validate_dataframes
+from spark_jobs.session import build_session
 
 STAGE_DATASETS = {
     "extract": ["songs", "playlist_tracks", "rejects"],
@@ -46,11 +47,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stage", required=True, choices=sorted(STAGE_DATASETS), help="which outputs to validate")
     parser.add_argument("--suites-dir", required=True, help="folder holding one sub-folder of suites per stage")
     parser.add_argument("--top-k", type=int, default=20, help="the run's top_k, a suite parameter (default 20)")
+    parser.add_argument(
+        "--min-playlists", type=int, default=2, help="the run's min_playlists, a suite parameter (default 2)"
+    )
     return parser.parse_args(argv)
-
-
-def record_duration(run: RunFolder, stage: str, seconds: float) -> None:
-    write_json(run.metrics_file(f"validate_{stage}"), {"seconds": round(seconds, 3)})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,15 +59,15 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     suites = load_suites(Path(args.suites_dir) / args.stage)
     spark = build_session()
-    extract_metrics = run.read_metrics("extract")
     frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[args.stage]}
     if args.stage == "extract":
-        frames["extract_accounting"] = accounting_frame(spark, extract_metrics)
+        # The extract job's row accounting is one of its outputs.
+        frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
 
-    parameters = {"top_k": args.top_k, "min_playlists": extract_metrics["min_playlists"]}
-    report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.path)
-    write_json(run.validation_file(args.stage), report)
-    record_duration(run, args.stage, time.monotonic() - started)
+    parameters = {"top_k": args.top_k, "min_playlists": args.min_playlists}
+    report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.gx_project_root)
+    run.write_validation(args.stage, report)
+    run.write_metrics(f"validate_{args.stage}", {"seconds": round(time.monotonic() - started, 3)})
     spark.stop()
     failed = failures(report)
     if failed:

@@ -63,3 +63,17 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def engine_params() -> dict:
+    """A run's compute params as a user passes them (the DAG's defaults, written out here, not read from the DAG)."""
+    return {
+        "min_playlists": 2,
+        "num_perm": 128,
+        "bands": 64,
+        "rows_per_band": 2,
+        "max_bucket": 20,
+        "exact_work": 50000,
+        "top_k": 20,
+    }

@@ -5,7 +5,7 @@ import copy
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from spotify_recs.paths import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT
 
 STAGES = [
     "validate_params",
@@ -43,13 +43,15 @@ def test_one_task_per_stage_in_order(dag):
     for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.get_task("validate_params").upstream_task_ids == set()
-    # publish also reads check_source's fingerprint; nothing else skips a stage.
-    assert dag.get_task("publish").upstream_task_ids == {"validate_staged", "check_source"}
+    # publish also reads check_source's fingerprint and stage's row counts; nothing else skips a stage.
+    assert dag.get_task("publish").upstream_task_ids == {"validate_staged", "stage", "check_source"}
 
 
 def test_check_source_can_skip_everything_after_it(dag):
+    from airflow.providers.standard.operators.python import ShortCircuitOperator
+
     check_source = dag.get_task("check_source")
-    assert type(check_source).__name__ == "_ShortCircuitDecoratedOperator"
+    assert isinstance(check_source, ShortCircuitOperator)
     assert check_source.ignore_downstream_trigger_rules is True
 
 
@@ -66,25 +68,24 @@ def test_retries_are_set_except_where_retrying_cannot_help(dag):
 
 
 def test_spark_stages_run_through_spark_submit(dag):
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
     for task_id in ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations"):
-        task = dag.get_task(task_id)
-        assert type(task).__name__ == "SparkSubmitOperator"
-        assert task._conn_id == "spark_default"
+        assert isinstance(dag.get_task(task_id), SparkSubmitOperator)
 
 
-def test_params_and_their_defaults(dag):
-    defaults = {name: dag.params[name] for name in dag.params}
-    assert defaults == {
-        "source_url": "https://zenodo.org/record/2594557/files/spotify_playlists.zip?download=1",
-        "min_playlists": 2,
-        "num_perm": 128,
-        "bands": 64,
-        "rows_per_band": 2,
-        "max_bucket": 20,
-        "exact_work": 50000,
-        "top_k": 20,
-        "force": False,
-    }
+def test_every_param_is_in_the_readme_table_with_its_default_and_bounds(dag):
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for name in dag.params:
+        param = dag.params.get_param(name)
+        default = str(param.value).lower() if isinstance(param.value, bool) else str(param.value)
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"README's param table has no row for {name}"
+        if name != "source_url":
+            assert f"| {default} |" in row, (name, row)
+        for bound in ("minimum", "maximum"):
+            if bound in param.schema:
+                assert str(param.schema[bound]) in row, (name, bound, row)
 
 
 def test_every_param_has_a_title_and_description(dag):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spotify_recs.paths import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

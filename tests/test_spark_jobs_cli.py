@@ -4,9 +4,11 @@ import subprocess
 
 import pytest
 
-from spark_jobs.common import RunFolder
+from pipeline.run_folder import RunFolder
+from pipeline.settings import SPARK_JOBS_DIR
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
-from spotify_recs.paths import SPARK_JOBS_DIR
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
@@ -14,8 +16,11 @@ from spotify_recs.paths import SPARK_JOBS_DIR
     [
         ("extract.py", ["--source-zip", "--run-dir", "--min-playlists"]),
         ("minhash.py", ["--run-dir", "--num-perm"]),
-        ("similarity_join.py", ["--run-dir", "--bands", "--rows-per-band", "--max-bucket", "--exact-work", "--top-k"]),
-        ("validate.py", ["--run-dir", "--stage", "--suites-dir", "--top-k"]),
+        (
+            "similarity_join.py",
+            ["--run-dir", "--num-perm", "--bands", "--rows-per-band", "--max-bucket", "--exact-work", "--top-k"],
+        ),
+        ("validate.py", ["--run-dir", "--stage", "--suites-dir", "--top-k", "--min-playlists"]),
     ],
 )
 def test_spark_submit_help_lists_the_arguments(job, arguments):
@@ -45,9 +50,19 @@ def test_similarity_join_run_as_a_script_builds_the_index_once_per_worker(spark,
     playlist_tracks = spark.createDataFrame(edges, "playlist_id long, track_id long")
     playlist_tracks.write.parquet(run.dataset("playlist_tracks"))
     minhash_signatures(song_playlist_sets(playlist_tracks), 16).write.parquet(run.dataset("signatures"))
-    run.write_metrics("minhash", {"num_perm": 16})
 
-    arguments = ["--run-dir", str(tmp_path), "--bands", "16", "--rows-per-band", "1", "--songs-per-task", "2"]
+    arguments = [
+        "--run-dir",
+        str(tmp_path),
+        "--num-perm",
+        "16",
+        "--bands",
+        "16",
+        "--rows-per-band",
+        "1",
+        "--songs-per-task",
+        "2",
+    ]
     result = subprocess.run(
         ["spark-submit", "--master", "local[2]", str(SPARK_JOBS_DIR / "similarity_join.py"), *arguments],
         capture_output=True,

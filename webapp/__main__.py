@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import os
 
-from spotify_recs.paths import data_dir
-from spotify_recs.warehouse import configured_or_embedded
+from pipeline.settings import data_dir, reader_credentials
+from warehouse.connection import configured_or_embedded, with_user
 from webapp.app import create_app
 from webapp.catalogue import Catalogue
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "5000"))
-    connection = configured_or_embedded(data_dir() / "postgres")
-    reader = {
-        **connection,
-        "login": os.environ.get("SPOTIFY_RECS_READER_USER", "music_reader"),
-        "password": os.environ.get("SPOTIFY_RECS_READER_PASSWORD"),
-    }
-    catalogue = Catalogue(reader)
+    user, password = reader_credentials()
+    catalogue = Catalogue(with_user(configured_or_embedded(data_dir()), user, password))
     app = create_app(catalogue)
     print(f"the lookup page is at http://127.0.0.1:{port}/ (Ctrl+C stops it)")
     app.run(host="127.0.0.1", port=port, threaded=True)

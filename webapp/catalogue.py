@@ -10,7 +10,7 @@ import psycopg2
 import psycopg2.extras
 import psycopg2.pool
 
-from spotify_recs.paths import SQL_DIR
+from pipeline.settings import SQL_DIR
 
 QUERIES = {path.stem: path.read_text() for path in (SQL_DIR / "webapp").glob("*.sql")}
 SMALLEST_ID = -(2**63)
@@ -51,16 +51,10 @@ def like_pattern(text: str) -> str:
 
 
 class Catalogue:
-    def __init__(self, connection: dict, max_connections: int = 8) -> None:
+    def __init__(self, dsn: str, max_connections: int = 8) -> None:
+        """``dsn``: a libpq connection string for the reader role."""
         self._pool = psycopg2.pool.ThreadedConnectionPool(
-            1,
-            max_connections,
-            host=connection.get("host") or None,
-            port=connection.get("port") or None,
-            user=connection.get("login") or None,
-            password=connection.get("password") or None,
-            dbname=connection.get("schema") or None,
-            options="-c default_transaction_read_only=on -c statement_timeout=5000",
+            1, max_connections, dsn, options="-c default_transaction_read_only=on -c statement_timeout=5000"
         )
 
     @contextmanager

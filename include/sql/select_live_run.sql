@@ -5,6 +5,7 @@ select
     source_url,
     source_fingerprint,
     params,
+    stage_seconds,
     published_at
 from music.runs
 where status = 'live'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from spotify_recs import warehouse
+from warehouse import embedded
+from warehouse.connection import airflow_connection_json, connect
 
 
 @pytest.fixture(scope="session")
-def warehouse_connection(scratch_dir):
-    """An embedded PostgreSQL 18 for this test session, known to Airflow as the `warehouse` connection."""
-    connection = warehouse.start(scratch_dir / "postgres", keep_running=True)
-    os.environ["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "postgres", **connection})
-    yield connection
-    warehouse.stop(scratch_dir / "postgres")
+def warehouse_dsn(scratch_dir):
+    """An embedded PostgreSQL 18 for this test session (its DSN), known to Airflow as the `warehouse` connection."""
+    dsn = embedded.start(scratch_dir / "postgres", keep_running=True)
+    os.environ["AIRFLOW_CONN_WAREHOUSE"] = airflow_connection_json(dsn)
+    yield dsn
+    embedded.stop(scratch_dir / "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +30,8 @@ def airflow_db():
 
 
 @pytest.fixture
-def db(warehouse_connection):
-    connection = warehouse.connect(warehouse_connection)
+def db(warehouse_dsn):
+    connection = connect(warehouse_dsn)
     yield connection
     connection.close()
 
@@ -43,7 +43,7 @@ SAMPLE_SEED = 11
 def parse_pipeline_dag():
     from airflow.dag_processing.dagbag import DagBag
 
-    from spotify_recs.paths import PROJECT_ROOT
+    from pipeline.settings import PROJECT_ROOT
 
     return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
 
@@ -62,13 +62,13 @@ def task_states(dag_run) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sample_zip(tmp_path_factory) -> Path:
-    from spotify_recs.sample_data import write_sample_zip
+    from devtools.sample_data import write_sample_zip
 
     return write_sample_zip(tmp_path_factory.mktemp("served") / "spotify_playlists.zip", SAMPLE_ROWS, SAMPLE_SEED)
 
 
 @pytest.fixture(scope="session")
-def good_run(sample_zip, warehouse_connection, airflow_db):
+def good_run(sample_zip, warehouse_dsn, airflow_db):
     """The whole DAG on the sample, downloaded over HTTP from 127.0.0.1, on local[2]."""
     from tests.http_server import FileServer
 

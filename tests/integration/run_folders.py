@@ -1,4 +1,5 @@
-"""Run folders written by hand: the two Parquet datasets ``publish`` reads, laid out like Spark's."""
+"""Run folders written by hand (the two Parquet datasets ``publish`` reads, laid out like Spark's), published
+through the DAG's own steps: stage, validate the staged tables, swap in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import uuid
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spotify_recs import publish
+from pipeline.publish import run_record, stage_run, swap_in, validate_staged
+from pipeline.run_folder import RunFolder
+from warehouse.connection import airflow_dsn, sqlalchemy_url
 
 SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
 RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
@@ -25,19 +28,11 @@ def write_run(run_dir, songs, recommendations):
     return run_dir
 
 
-PARAMS = {
-    "min_playlists": 2,
-    "num_perm": 128,
-    "bands": 64,
-    "rows_per_band": 2,
-    "max_bucket": 20,
-    "exact_work": 50000,
-    "top_k": 20,
-    "force": False,
-}
-
-
-def publish_hand_made(db, run_dir, dag_run_id: str | None = None, **params) -> dict:
-    """Publish a hand-written run folder as if a DAG run (a new one unless named) had produced it."""
+def publish_hand_made(db, run_dir, params: dict, dag_run_id: str | None = None) -> int:
+    """Publish a hand-written run folder as if a DAG run (a new one unless named) had produced it; its run_id."""
     dag_run_id = dag_run_id or f"manual__{uuid.uuid4().hex}"
-    return publish.publish_run(db, run_dir, dag_run_id, "file:///sample.zip", {"kind": "file"}, {**PARAMS, **params})
+    run = RunFolder(run_dir)
+    staged = stage_run(db, run)
+    validated = validate_staged(sqlalchemy_url(airflow_dsn(), search_path="music_staging"), run)
+    record = run_record(run, dag_run_id, "file:///sample.zip", {"kind": "file"}, params, staged, validated)
+    return swap_in(db, run, record)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from spotify_recs.warehouse import connect
+from warehouse.connection import connect
 
 pytestmark = pytest.mark.integration
 DAG_ID = "spotify_recommendations"
@@ -47,7 +47,7 @@ def wait_for(check, seconds: float, what: str):
 
 
 @pytest.fixture(scope="module")
-def airflow_api(tmp_path_factory, warehouse_connection):
+def airflow_api(tmp_path_factory, warehouse_dsn):
     """A running Airflow (its own home and SQLite database); yields its base URL."""
     home = tmp_path_factory.mktemp("airflow-services")
     port = free_port()
@@ -107,7 +107,7 @@ def test_bad_conf_is_refused_at_trigger_time(airflow_api, session):
     assert "top_k" in response.text
 
 
-def test_a_run_triggered_over_rest_publishes_its_tables(airflow_api, session, sample_zip, warehouse_connection):
+def test_a_run_triggered_over_rest_publishes_its_tables(airflow_api, session, sample_zip, warehouse_dsn):
     conf = {"source_url": sample_zip.as_uri(), "top_k": 7, "force": True}
     response = session.post(
         f"{airflow_api}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf}, timeout=30
@@ -120,7 +120,7 @@ def test_a_run_triggered_over_rest_publishes_its_tables(airflow_api, session, sa
         return state if state in ("success", "failed") else None
 
     assert wait_for(finished, 900, "the run to finish") == "success"
-    db = connect(warehouse_connection)
+    db = connect(warehouse_dsn)
     with db.cursor() as cursor:
         cursor.execute("select dag_run_id, params ->> 'top_k' from music.runs order by run_id desc limit 1")
         assert cursor.fetchone() == (run_id, "7")

@@ -3,15 +3,12 @@ checked against exact Jaccard similarities computed independently from the raw C
 
 from __future__ import annotations
 
-import json
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from spotify_recs.paths import run_folder
-from spotify_recs.sample_data import HEADER_LINE
-from spotify_recs.validation import data_docs_index
+from devtools.sample_data import HEADER_LINE
+from pipeline.run_folder import RunFolder
 from tests.http_server import FileServer
 from tests.integration.conftest import SAMPLE_ROWS, run_dag, task_states
 from tests.reference import read_reference, song_key, songs_by_playlist
@@ -35,10 +32,10 @@ def fetch(db, query: str, params: tuple | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def published(good_run, warehouse_connection):
-    from spotify_recs.warehouse import connect
+def published(good_run, warehouse_dsn):
+    from warehouse.connection import connect
 
-    db = connect(warehouse_connection)
+    db = connect(warehouse_dsn)
     tracks = {row[0]: row[1:] for row in fetch(db, "select track_id, artist, track, playlist_count from music.tracks")}
     recommendations = fetch(
         db, "select track_id, recommended_track_id, rank, similarity, shared_playlists from music.recommendations"
@@ -50,17 +47,18 @@ def published(good_run, warehouse_connection):
 def test_every_stage_succeeded_and_data_docs_were_built(good_run):
     assert str(good_run.state) == "success"
     assert set(task_states(good_run).values()) == {"success"}
-    run_dir = Path(run_folder(good_run.dag_id, good_run.run_id))
-    docs = data_docs_index(run_dir).read_text()
+    run = RunFolder.of_run(good_run.dag_id, good_run.run_id)
+    run_dir = run.path
+    docs = run.data_docs_index.read_text()
     for suite in ("songs", "extract_accounting", "recommendations", "staged_recommendations"):
         assert suite in docs, suite
     assert sorted(p.stem for p in (run_dir / "validation").glob("*.json")) == ["extract", "recommendations", "staged"]
 
 
-def test_the_run_is_recorded_with_its_figures(good_run, warehouse_connection):
-    from spotify_recs.warehouse import connect
+def test_the_run_is_recorded_with_its_figures(good_run, warehouse_dsn):
+    from warehouse.connection import connect
 
-    db = connect(warehouse_connection)
+    db = connect(warehouse_dsn)
     (row,) = fetch(
         db,
         "select status, rows_read, rows_accepted + rows_rejected, songs, candidate_pairs >= pairs_published / 2,"
@@ -75,7 +73,7 @@ def test_the_run_is_recorded_with_its_figures(good_run, warehouse_connection):
 
 
 def test_row_accounting_matches_the_raw_file(good_run, reference):
-    metrics = json.loads((Path(run_folder(good_run.dag_id, good_run.run_id)) / "metrics" / "extract.json").read_text())
+    metrics = RunFolder.of_run(good_run.dag_id, good_run.run_id).read_metrics("extract")
     assert metrics["rows_read"] == SAMPLE_ROWS == reference.rows_read
     assert metrics["rows_read"] == metrics["rows_accepted"] + metrics["rows_rejected"]
     assert {k: v for k, v in metrics["rows_rejected_by_reason"].items() if v} == dict(reference.rejected)
@@ -132,10 +130,10 @@ def test_ranks_follow_similarity_and_ties_are_broken_by_id(published):
         assert [r[1:] for r in rows] == sorted(r[1:] for r in rows)
 
 
-def test_a_failed_validation_leaves_postgresql_untouched(good_run, tmp_path, warehouse_connection):
-    from spotify_recs.warehouse import connect
+def test_a_failed_validation_leaves_postgresql_untouched(good_run, tmp_path, warehouse_dsn):
+    from warehouse.connection import connect
 
-    db = connect(warehouse_connection)
+    db = connect(warehouse_dsn)
     snapshot_query = (
         "select (select md5(string_agg(t::text, ',' order by track_id)) from music.tracks t),"
         " (select md5(string_agg(r::text, ',' order by track_id, rank)) from music.recommendations r)"
@@ -159,10 +157,10 @@ def published_runs(db) -> int:
     return fetch(db, "select count(*) from music.runs")[0][0]
 
 
-def test_an_unchanged_source_skips_every_stage_after_check_source(good_run, sample_zip, warehouse_connection):
-    from spotify_recs.warehouse import connect
+def test_an_unchanged_source_skips_every_stage_after_check_source(good_run, sample_zip, warehouse_dsn):
+    from warehouse.connection import connect
 
-    db = connect(warehouse_connection)
+    db = connect(warehouse_dsn)
     before = published_runs(db)
     with FileServer(sample_zip.parent) as server:
         dag_run = run_dag(f"{server.url}/{sample_zip.name}")

@@ -1,7 +1,11 @@
 """Publishing to a real PostgreSQL: COPY into staging, keys checked, swapped in atomically."""
 
+import psycopg2.errors
 import pytest
 
+from pipeline.publish import run_record, stage_run, swap_in
+from pipeline.run_folder import RunFolder
+from pipeline.validation import ValidationFailed
 from tests.integration.run_folders import publish_hand_made as publish_run
 from tests.integration.run_folders import write_run
 
@@ -25,9 +29,11 @@ SONGS = [(1, 'The "Quoted" Band', "Back\\slash, comma", 3), (2, "Björk", "Jóga
 RECOMMENDATIONS = [(1, 2, 1, 0.5, 2), (1, 3, 2, 0.25, 1), (2, 1, 1, 0.5, 2)]
 
 
-def test_publish_loads_tables_and_the_named_view(db, tmp_path):
-    published = publish_run(db, write_run(tmp_path / "run", SONGS, RECOMMENDATIONS))
-    assert published == {"tracks": 3, "recommendations": 3}
+def test_publish_loads_tables_and_the_named_view(db, tmp_path, engine_params):
+    run_id = publish_run(db, write_run(tmp_path / "run", SONGS, RECOMMENDATIONS), engine_params)
+    with db, db.cursor() as cursor:
+        cursor.execute("select songs, pairs_published from music.runs where run_id = %s", (run_id,))
+        assert cursor.fetchone() == (3, 3)
     tracks, named = live_rows(db)
     assert tracks == [('The "Quoted" Band', "Back\\slash, comma", 3), ("Björk", "Jóga", 2), ("Null", "", 2)]
     assert named == [
@@ -37,24 +43,28 @@ def test_publish_loads_tables_and_the_named_view(db, tmp_path):
     ]
 
 
-def test_publishing_again_replaces_the_tables_without_duplicates(db, tmp_path):
+def test_publishing_again_replaces_the_tables_without_duplicates(db, tmp_path, engine_params):
     run = write_run(tmp_path / "run", SONGS, RECOMMENDATIONS)
-    publish_run(db, run)
-    publish_run(db, run)
+    publish_run(db, run, engine_params)
+    publish_run(db, run, engine_params)
     assert len(live_rows(db)[0]) == 3
-    publish_run(db, write_run(tmp_path / "other", SONGS[:2], RECOMMENDATIONS[:1] + RECOMMENDATIONS[2:]))
+    publish_run(db, write_run(tmp_path / "other", SONGS[:2], RECOMMENDATIONS[:1] + RECOMMENDATIONS[2:]), engine_params)
     tracks, named = live_rows(db)
     assert [t[0] for t in tracks] == ['The "Quoted" Band', "Björk"]
     assert len(named) == 2
 
 
-def test_a_failed_publish_leaves_the_previous_tables_as_they_were(db, tmp_path):
-    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS))
+def test_a_failed_swap_leaves_the_previous_tables_as_they_were(db, tmp_path, engine_params):
+    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS), engine_params)
     before = live_rows(db)
-    # A recommendation of a song that is not in tracks violates the foreign key.
-    broken = write_run(tmp_path / "broken", SONGS[:2], [(1, 2, 1, 0.5, 2), (1, 99, 2, 0.25, 1)])
-    with pytest.raises(Exception, match="recommendations_recommended_track_id_fkey"):
-        publish_run(db, broken)
+    # A recommendation of a song that is not in tracks violates the foreign key: the swap itself refuses
+    # it, even when it is asked to swap in without the validation of the staged tables.
+    broken = RunFolder(write_run(tmp_path / "broken", SONGS[:2], [(1, 2, 1, 0.5, 2), (1, 99, 2, 0.25, 1)]))
+    staged = stage_run(db, broken)
+    unvalidated = {"summary": {"success": False, "expectations": 0, "failed": 0}, "seconds": 0.0}
+    record = run_record(broken, "manual__broken", "file:///x.zip", None, engine_params, staged, unvalidated)
+    with pytest.raises(psycopg2.errors.ForeignKeyViolation, match="recommendations_recommended_track_id_fkey"):
+        swap_in(db, broken, record)
     assert live_rows(db) == before
     with db.cursor() as cursor:
         cursor.execute("select tablename from pg_tables where schemaname = 'music' order by 1")
@@ -70,9 +80,9 @@ def run_count(db):
     return count
 
 
-def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path):
+def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path, engine_params):
     before = run_count(db)
-    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS))
+    publish_run(db, write_run(tmp_path / "good", SONGS, RECOMMENDATIONS), engine_params)
     assert run_count(db) == before + 1
     with db.cursor() as cursor:
         cursor.execute(
@@ -83,19 +93,11 @@ def test_each_publish_records_its_run_and_a_failed_one_records_none(db, tmp_path
             "live",
             "file:///sample.zip",
             {"kind": "file"},
-            {
-                "min_playlists": 2,
-                "num_perm": 128,
-                "bands": 64,
-                "rows_per_band": 2,
-                "max_bucket": 20,
-                "exact_work": 50000,
-                "top_k": 20,
-            },
+            engine_params,
             3,
             3,
         )
     db.rollback()
-    with pytest.raises(Exception, match="fkey"):
-        publish_run(db, write_run(tmp_path / "broken", SONGS[:1], [(1, 2, 1, 0.5, 2)]))
+    with pytest.raises(ValidationFailed, match="every recommended_track_id is in music_staging.tracks"):
+        publish_run(db, write_run(tmp_path / "broken", SONGS[:1], [(1, 2, 1, 0.5, 2)]), engine_params)
     assert run_count(db) == before + 1

@@ -18,7 +18,7 @@ import pyspark
 import pytest
 import requests
 
-from spotify_recs.paths import run_folder
+from pipeline.run_folder import RunFolder
 from tests.integration.conftest import run_dag, task_states
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def spark_master(tmp_path_factory):
 
 
 def read_dataset(dag_run, name: str) -> list[dict]:
-    path = Path(run_folder(dag_run.dag_id, dag_run.run_id)) / "datasets" / name
+    path = Path(RunFolder.of_run(dag_run.dag_id, dag_run.run_id).dataset(name))
     rows = pa_dataset.dataset(str(path), format="parquet").to_table().to_pylist()
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from spotify_recs.paths import SQL_DIR
-from spotify_recs.publish import PublishError, rollback, stage_run, validate_staged
-from spotify_recs.validation import ValidationFailed, data_docs_index
-from spotify_recs.warehouse import connect
+from pipeline.publish import stage_run, validate_staged
+from pipeline.run_folder import RunFolder
+from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
+from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
+from warehouse.connection import airflow_dsn, connect, sqlalchemy_url, with_user
+from warehouse.sql_files import create_warehouse_schema
+from warehouse.versions import VersionError, rollback
 
 pytestmark = pytest.mark.integration
 
@@ -46,21 +49,20 @@ def next_run_id(db) -> int:
 
 
 @pytest.fixture
-def db(warehouse_connection):
-    connection = connect(warehouse_connection)
-    with connection.cursor() as cursor:
-        cursor.execute((SQL_DIR / "create_schema.sql").read_text())
-    connection.commit()
+def db(warehouse_dsn):
+    connection = connect(warehouse_dsn)
+    with connection, connection.cursor() as cursor:
+        create_warehouse_schema(cursor)
     yield connection
     connection.close()
 
 
 @pytest.fixture
-def three_versions(db, tmp_path):
+def three_versions(db, tmp_path, engine_params):
     """Publish A, B, C (in that order); yields A's run_id."""
     first = next_run_id(db)
     for name, songs, recs in (("a", SONGS_A, RECS_A), ("b", SONGS_B, RECS_B), ("c", SONGS_C, RECS_C)):
-        publish_hand_made(db, write_run(tmp_path / name, songs, recs))
+        publish_hand_made(db, write_run(tmp_path / name, songs, recs), engine_params)
     return first
 
 
@@ -88,15 +90,15 @@ def test_rollback_makes_the_previous_version_live_again_atomically(db, three_ver
     assert rows(db, "select count(*) from music.recommendations_named") == [(len(RECS_B),)]
     live_indexes = "select indexname from pg_indexes where schemaname = 'music' and tablename = 'tracks' order by 1"
     assert rows(db, live_indexes) == [("tracks_name_idx",), ("tracks_pkey",), ("tracks_search_idx",)]
-    with pytest.raises(PublishError, match="no earlier version"):
+    with pytest.raises(VersionError, match="no earlier version"):
         rollback(db)  # version A's tables were dropped by retention
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_B)
 
 
-def test_re_running_the_same_dag_run_replaces_its_version(db, tmp_path):
+def test_re_running_the_same_dag_run_replaces_its_version(db, tmp_path, engine_params):
     first = next_run_id(db)
-    publish_hand_made(db, write_run(tmp_path / "x1", SONGS_A, RECS_A), dag_run_id="manual__same")
-    publish_hand_made(db, write_run(tmp_path / "x2", SONGS_A, RECS_A), dag_run_id="manual__same")
+    publish_hand_made(db, write_run(tmp_path / "x1", SONGS_A, RECS_A), engine_params, dag_run_id="manual__same")
+    publish_hand_made(db, write_run(tmp_path / "x2", SONGS_A, RECS_A), engine_params, dag_run_id="manual__same")
     assert rows(db, "select count(*) from music.runs where dag_run_id = 'manual__same'") == [(1,)]
     assert statuses(db, first) == [("live",)]
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
@@ -139,9 +141,9 @@ def test_artist_similarity_and_most_recommended(db, three_versions):
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (SQL_DIR / "examples").glob("*.sql")))
-def test_example_queries_return_sensible_rows(db, tmp_path, example):
-    publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A))
-    publish_hand_made(db, write_run(tmp_path / "b", SONGS_B, RECS_B))
+def test_example_queries_return_sensible_rows(db, tmp_path, example, engine_params):
+    publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A), engine_params)
+    publish_hand_made(db, write_run(tmp_path / "b", SONGS_B, RECS_B), engine_params)
     with db.cursor() as cursor:
         cursor.execute((SQL_DIR / "examples" / example).read_text())
         columns = [c.name for c in cursor.description]
@@ -163,8 +165,8 @@ def test_example_queries_return_sensible_rows(db, tmp_path, example):
                            "recommendations_dropped": 2}]  # fmt: skip
 
 
-def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, warehouse_connection):
-    reader = connect({**warehouse_connection, "login": "music_reader", "password": None})
+def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, warehouse_dsn):
+    reader = connect(with_user(warehouse_dsn, "music_reader"))
     try:
         with reader.cursor() as cursor:
             cursor.execute("select count(*) from music.recommendations_named")
@@ -186,17 +188,22 @@ def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, war
         reader.close()
 
 
-def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path, warehouse_connection):
-    good = write_run(tmp_path / "good", SONGS_A, RECS_A)
+def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path):
+    staging = sqlalchemy_url(airflow_dsn(), search_path="music_staging")
+    good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
     stage_run(db, good)
-    report = validate_staged(warehouse_connection, good)
-    assert report["success"] and [s["dataset"] for s in report["suites"]] == ["recommendations", "tracks"]
-    assert data_docs_index(good).exists()
+    validated = validate_staged(staging, good)
+    suites = load_suites(EXPECTATIONS_DIR / "staged")
+    checked = sum(len(suite["expectations"]) for suite in suites)
+    assert validated["summary"] == {"success": True, "expectations": checked, "failed": 0}
+    report = good.validation_reports()["staged"]
+    assert [s["dataset"] for s in report["suites"]] == ["recommendations", "tracks"]
+    assert good.data_docs_index.exists()
 
-    broken = write_run(tmp_path / "broken", SONGS_A[:2], [(1, 3, 1, 0.5, 2)])  # song 3 is not staged
+    broken = RunFolder(write_run(tmp_path / "broken", SONGS_A[:2], [(1, 3, 1, 0.5, 2)]))  # song 3 is not staged
     stage_run(db, broken)
     with pytest.raises(ValidationFailed, match="every recommended_track_id is in music_staging.tracks"):
-        validate_staged(warehouse_connection, broken)
+        validate_staged(staging, broken)
 
     stage_run(db, good)
     with db.cursor() as cursor:
@@ -204,4 +211,4 @@ def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_p
         cursor.execute("delete from music_staging.recommendations where 3 in (track_id, recommended_track_id)")
     db.commit()
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_equal"):
-        validate_staged(warehouse_connection, good)
+        validate_staged(staging, good)

@@ -141,17 +141,17 @@ def test_the_app_cannot_write(catalogue):  # noqa: F811
         cursor.execute("delete from music.recommendations")
 
 
-def test_before_anything_is_published_the_app_says_so(warehouse_connection):
-    from spotify_recs.warehouse import connect
+def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
+    from warehouse.connection import connect
     from webapp.catalogue import Catalogue
 
-    admin = connect({**warehouse_connection, "schema": "postgres"})
+    admin = connect({**warehouse_dsn, "schema": "postgres"})
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("drop database if exists empty_warehouse")
         cursor.execute("create database empty_warehouse")
     admin.close()
-    empty = Catalogue({**warehouse_connection, "schema": "empty_warehouse"})
+    empty = Catalogue({**warehouse_dsn, "schema": "empty_warehouse"})
     try:
         client = create_app(empty).test_client()
         assert client.get("/api/search?q=bjork").status_code == 503

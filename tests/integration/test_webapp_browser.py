@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from spotify_recs.paths import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT
 from tests.integration.webapp_data import catalogue, published_catalogue  # noqa: F401 (fixtures)
 from webapp import create_app
 

@@ -32,13 +32,15 @@ RECOMMENDATIONS = [
 
 
 @pytest.fixture(scope="module")
-def published_catalogue(warehouse_connection, tmp_path_factory):
-    from spotify_recs.warehouse import connect
+def published_catalogue(warehouse_dsn, tmp_path_factory, engine_params):
+    from warehouse.connection import connect
 
-    db = connect(warehouse_connection)
-    publish_hand_made(db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS), top_k=TOP_K)
+    db = connect(warehouse_dsn)
+    publish_hand_made(
+        db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS), {**engine_params, "top_k": TOP_K}
+    )
     db.close()
-    return warehouse_connection
+    return warehouse_dsn
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import os
 import pytest
 import requests
 
-from spotify_recs.download import ChecksumMismatch, download, fingerprint_source, target_path
+from pipeline.download import ChecksumMismatch, download, fingerprint_source, target_path
 from tests.http_server import FileServer
 
 NAME = "spotify_playlists.zip"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from spotify_recs.local_run import parse_params
+from devtools.local_run import parse_params
 
 
 def test_params_are_typed_like_json():

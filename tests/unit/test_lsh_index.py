@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from spark_jobs.lsh_index import SongIndex, band_chunks, band_keys, top_k_per_song
-from spark_jobs.minhash import hash_coefficients, signature_matrix
+from similarity.lsh_index import SongIndex, band_chunks, band_keys, top_k_per_song
+from similarity.minhash import hash_coefficients, signature_matrix
 
 # Songs' playlists:  1: {1,2,3,4}   2: {1,2,3}   3: {3,4}   4: {4,5}   5: {9}   6: {1,2,3} (same as 2)
 SETS = {1: [1, 2, 3, 4], 2: [1, 2, 3], 3: [3, 4], 4: [4, 5], 5: [9], 6: [1, 2, 3]}

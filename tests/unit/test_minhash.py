@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from spark_jobs import minhash
-from spark_jobs.minhash import hash_coefficients, minhash_signatures, signature_matrix, song_playlist_sets
+from similarity import minhash
+from similarity.minhash import hash_coefficients, signature_matrix
+from spark_jobs.minhash import minhash_signatures, song_playlist_sets
 
 
 def signatures_of(spark, pairs, num_perm):

@@ -1,6 +1,6 @@
 """Deciding whether a run would publish what is already live."""
 
-from spotify_recs.run_history import compute_params, is_already_published
+from pipeline.run_history import compute_params, is_already_published
 
 PARAMS = {"source_url": "https://x/y.zip", "min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2,
           "max_bucket": 20, "exact_work": 50000, "top_k": 20, "force": False}  # fmt: skip

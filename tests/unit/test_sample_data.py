@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from spotify_recs.sample_data import CSV_MEMBER_NAME, write_sample_zip
+from devtools.sample_data import CSV_MEMBER_NAME, write_sample_zip
 
 ROWS = 60_000
 

@@ -4,7 +4,7 @@ from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
-from spark_jobs.similarity_join import find_similar_songs
+from spark_jobs.similarity_join import find_similar_songs, job_counters, recommendations_of, task_counters_of
 
 # Songs' playlists:  1: {1,2,3,4}   2: {1,2,3}   3: {3,4}   4: {4,5}   5: {9}   6: {1,2,3} (same as 2)
 PLAYLIST_TRACKS = [
@@ -25,11 +25,11 @@ def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path
     # 128 bands of one value: every pair sharing a playlist is a candidate (missed with
     # probability (1 - J)^128 < 1e-15 for the smallest J here, 1/4); songs_per_task=2 spreads
     # the 6 songs over 3 tasks.
-    recommendations, counters = find_similar_songs(
+    output = find_similar_songs(
         spark, str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks"), 128, 1, 1000, 0, 2, songs_per_task=2
-    )
+    ).cache()
     assertDataFrameEqual(
-        recommendations,
+        recommendations_of(output),
         [
             Row(track_id=1, recommended_track_id=2, rank=1, similarity=0.75, shared_playlists=3),
             Row(track_id=1, recommended_track_id=6, rank=2, similarity=0.75, shared_playlists=3),
@@ -44,7 +44,8 @@ def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path
             # song 5 shares no playlist with anyone: no recommendations
         ],
     )
-    figures = {name: counter.value for name, counter in counters.items()}
+    figures = job_counters(task_counters_of(output))
+    assert figures["tasks"] == 3  # one counters row per task
     assert figures["songs_queried"] == 6
     # pairs sharing a playlist, each seen from both songs: 1-2 1-3 1-4 1-6 2-3 2-6 3-4 3-6 -> 16
     assert figures["scored_pairs"] == 16

@@ -2,8 +2,8 @@
 
 import pytest
 
-from spotify_recs.paths import EXPECTATIONS_DIR
-from spotify_recs.validation import failures, load_suites, validate_dataframes
+from pipeline.settings import EXPECTATIONS_DIR
+from pipeline.validation import failures, load_suites, validate_dataframes
 
 SONGS = [(1, "A", "Song One", 3), (2, "B", "Song Two", 2), (3, "C", "Song Three", 2)]
 GOOD_RECOMMENDATIONS = [(1, 2, 1, 0.5, 2), (1, 3, 2, 0.25, 1), (2, 1, 1, 0.5, 2), (3, 1, 1, 0.25, 1)]
@@ -59,9 +59,3 @@ def test_the_accounting_identity_is_checked(spark):
     assert failures(report) == [
         "extract_accounting: rows read = rows accepted + rows rejected -> {'observed_value': 1}"
     ]
-
-
-def test_every_suite_names_its_dataset():
-    for stage in ("extract", "recommendations"):
-        for suite in load_suites(EXPECTATIONS_DIR / stage):
-            assert suite["meta"]["dataset"]

@@ -6,7 +6,7 @@ comma), every field in double quotes, ``\\`` as the escape character, one
 record per line. Exactly ``rows`` data lines are written.
 
 The content is deterministic for a given ``(rows, seed)`` and shaped like the
-real data (see ../shared/docs/dataset.md): Zipf-like song popularity with a
+real data (its published figures: docs/dataset.md): Zipf-like song popularity with a
 long tail, a median of about 9 playlists per user, playlist sizes with a median
 of about 20 and a heavy tail, a "Starred" playlist for many users that can be
 very large, songs grouped into genres so that playlists share songs the way
@@ -15,7 +15,7 @@ name normalisation must merge), plus a sprinkling of blank artist and track
 names, malformed lines, quotes, commas and backslashes inside fields, and
 non-ASCII names.
 
-Usage: ``python -m spotify_recs.sample_data --rows 100000 --seed 7 --out sample.zip``
+Usage: ``python -m devtools.sample_data --rows 100000 --seed 7 --out sample.zip``
 """
 
 from __future__ import annotations

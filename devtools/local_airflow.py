@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spotify_recs.local_run import prepare, sample_url
-from spotify_recs.paths import data_dir
+from devtools.local_run import prepare, sample_url
+from pipeline.settings import data_dir
 
 
 def main(argv: list[str] | None = None) -> None:

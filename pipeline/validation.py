@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# GX keeps a datasource's connection string in its config: it keeps this variable's name, not the secret.
-WAREHOUSE_URL_VARIABLE = "SPOTIFY_RECS_WAREHOUSE_SQLALCHEMY_URL"
+# A file context writes its datasources' config to disk: it keeps this variable's name, and the
+# connection string (with any password) stays in the context's runtime environment, in memory.
+WAREHOUSE_URL_VARIABLE = "warehouse_sqlalchemy_url"
 
 
 class ValidationFailed(Exception):
@@ -43,18 +44,16 @@ def load_suites(folder: str | os.PathLike) -> list[dict[str, Any]]:
     return suites
 
 
-def data_docs_index(project_dir: str | os.PathLike) -> Path:
-    return Path(project_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-
-
-def _context(project_dir: str | os.PathLike | None):
+def _context(project_dir: str | os.PathLike | None, runtime_environment: dict[str, str] | None = None):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if project_dir is None:
-        context = gx.get_context(mode="ephemeral")
+        context = gx.get_context(mode="ephemeral", runtime_environment=runtime_environment)
     else:
-        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+        context = gx.get_context(
+            mode="file", project_root_dir=str(project_dir), runtime_environment=runtime_environment
+        )
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
@@ -139,23 +138,24 @@ def validate_dataframes(
 
 def validate_postgres_tables(
     suites: list[dict[str, Any]],
-    sqlalchemy_url: str,
-    schema: str,
+    sqlalchemy_url: Any,
     parameters: dict[str, Any] | None = None,
     project_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Validate each suite against the table ``schema.<suite.meta.dataset>`` of a PostgreSQL database."""
-    os.environ[WAREHOUSE_URL_VARIABLE] = sqlalchemy_url
-    context = _context(project_dir)
+    """Validate each suite against the table ``<suite.meta.dataset>`` of a PostgreSQL database.
+
+    ``sqlalchemy_url`` (a string or SQLAlchemy URL) names the schema through its search path
+    (``options=-c search_path=...``), as GX asks: a table asset's ``schema_name`` is deprecated.
+    """
+    url = sqlalchemy_url if isinstance(sqlalchemy_url, str) else sqlalchemy_url.render_as_string(hide_password=False)
+    context = _context(project_dir, runtime_environment={WAREHOUSE_URL_VARIABLE: url})
     source = context.data_sources.add_or_update_postgres(
         "warehouse", connection_string="${" + WAREHOUSE_URL_VARIABLE + "}"
     )
 
     def batch_for(content):
         table = content["meta"]["dataset"]
-        asset = _asset(
-            source, content["name"], lambda name: source.add_table_asset(name, table_name=table, schema_name=schema)
-        )
+        asset = _asset(source, content["name"], lambda name: source.add_table_asset(name, table_name=table))
         return _whole_batch(asset, asset.add_batch_definition_whole_table), None
 
     return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from spark_jobs.minhash import mix64
+from similarity.minhash import mix64
 
 EXACT_BATCH_WORK = 20_000_000  # co-occurrences computed per sparse product (bounds its memory)
 SIMILARITY_BINS = 256  # histogram bins of the top-k prefilter

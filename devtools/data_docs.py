@@ -1,6 +1,6 @@
 """``make docs``: where the newest run's Great Expectations Data Docs are (and open them when asked).
 
-Every validation stage rebuilds them into ``<data>/runs/<dag>/<run>/gx/uncommitted/data_docs/local_site/``.
+Every validation stage rebuilds them in the run folder (``pipeline.run_folder.RunFolder.data_docs_index``).
 """
 
 from __future__ import annotations
@@ -9,24 +9,18 @@ import argparse
 import sys
 import webbrowser
 
-from spotify_recs.paths import data_dir
+from pipeline.run_folder import newest_data_docs, runs_dir
 
-
-def newest_data_docs():
-    pages = sorted(
-        (data_dir() / "runs").glob("*/*/gx/uncommitted/data_docs/local_site/index.html"),
-        key=lambda page: page.stat().st_mtime,
-    )
-    return pages[-1] if pages else None
+DAG_ID = "spotify_recommendations"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--open", action="store_true", help="open them in a browser too")
     args = parser.parse_args(argv)
-    page = newest_data_docs()
+    page = newest_data_docs(DAG_ID)
     if page is None:
-        sys.exit(f"no Data Docs under {data_dir() / 'runs'} yet: run `make demo` first")
+        sys.exit(f"no Data Docs under {runs_dir(DAG_ID)} yet: run `make demo` first")
     print(page.as_uri())
     if args.open:
         webbrowser.open(page.as_uri())

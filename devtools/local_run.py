@@ -9,7 +9,7 @@
 4. Prints recommendations read back from PostgreSQL and a command that opens a
    SQL prompt on the published tables.
 
-Usage: ``python -m spotify_recs.local_run --source-url URL [--param name=value ...] [--sample-rows N]``
+Usage: ``python -m devtools.local_run --source-url URL [--param name=value ...] [--sample-rows N]``
 """
 
 from __future__ import annotations
@@ -17,26 +17,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
 from contextlib import closing
 from pathlib import Path
 
-from spotify_recs.paths import PROJECT_ROOT, data_dir
-from spotify_recs.warehouse import configured_or_embedded, connect, psql_command
+from pipeline.settings import PROJECT_ROOT, data_dir
+from warehouse.connection import airflow_connection_json, configured_or_embedded, connect, masked
+from warehouse.embedded import psql_command
+from warehouse.sql_files import run_sql_file
 
 DAG_ID = "spotify_recommendations"
 SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
-SAMPLE_QUERY = """
-with most_listed as (
-    select track_id from music.tracks order by playlist_count desc, track_id limit %(songs)s
-)
-select artist, track, rank, recommended_artist, recommended_track, similarity, shared_playlists
-from music.recommendations_named
-where track_id in (select track_id from most_listed) and rank <= %(per_song)s
-order by artist, track, rank
-"""
 
 
 def airflow_environment(data: Path) -> dict[str, str]:
@@ -57,24 +51,24 @@ def airflow_environment(data: Path) -> dict[str, str]:
     return env
 
 
-def warehouse_connection(data: Path) -> dict:
-    """The warehouse as a connection dict; starts the embedded PostgreSQL when none is configured."""
+def warehouse_dsn(data: Path) -> str:
+    """The warehouse's DSN; starts the embedded PostgreSQL when none is configured."""
     if not os.environ.get("AIRFLOW_CONN_WAREHOUSE"):
         print(f"using the embedded PostgreSQL under {data / 'postgres'} (AIRFLOW_CONN_WAREHOUSE is not set)")
-    return configured_or_embedded(data / "postgres")
+    return configured_or_embedded(data)
 
 
-def prepare(data: Path) -> tuple[dict, dict[str, str]]:
-    """The warehouse connection and the environment Airflow commands run with, ready to use."""
-    connection = warehouse_connection(data)
+def prepare(data: Path) -> tuple[str, dict[str, str]]:
+    """The warehouse's DSN and the environment Airflow commands run with, ready to use."""
+    dsn = warehouse_dsn(data)
     env = airflow_environment(data)
-    env["AIRFLOW_CONN_WAREHOUSE"] = json.dumps({"conn_type": "postgres", **connection})
-    return connection, env
+    env["AIRFLOW_CONN_WAREHOUSE"] = airflow_connection_json(dsn)
+    return dsn, env
 
 
 def sample_url(data: Path, rows: int) -> str:
     """A generated sample of ``rows`` rows under the data directory (made once), as a file:// URL."""
-    from spotify_recs.sample_data import write_sample_zip
+    from devtools.sample_data import write_sample_zip
 
     sample = data / "sample" / f"spotify_playlists_{rows}.zip"
     if not sample.exists():
@@ -110,13 +104,11 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
         sys.exit(f"`{' '.join(command)}` failed (exit {result.returncode}); full log: {log_path}")
 
 
-def print_recommendations(connection: dict, songs: int = 3, per_song: int = 5) -> None:
-    with closing(connect(connection)) as db, db.cursor() as cursor:
-        cursor.execute("select count(*) from music.tracks")
-        (tracks,) = cursor.fetchone()
-        cursor.execute("select count(*) from music.recommendations")
-        (recommendations,) = cursor.fetchone()
-        cursor.execute(SAMPLE_QUERY, {"songs": songs, "per_song": per_song})
+def print_recommendations(dsn: str, songs: int = 3, per_song: int = 5) -> None:
+    with closing(connect(dsn)) as db, db, db.cursor() as cursor:
+        run_sql_file(cursor, "count_published_rows.sql")
+        tracks, recommendations = cursor.fetchone()
+        run_sql_file(cursor, "select_demo_recommendations.sql", {"songs": songs, "per_song": per_song})
         rows = cursor.fetchall()
     print(f"\nmusic.tracks: {tracks} songs, music.recommendations: {recommendations} rows")
     current = None
@@ -132,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source-url", help="dataset zip URL (default: the DAG's default, the Zenodo URL)")
     parser.add_argument("--sample-rows", type=int, help="generate a sample of this many rows and use it as the source")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="another DAG param")
+    parser.add_argument("--params", default="", help='several, as one string: "top_k=50 force=true"')
     args = parser.parse_args(argv)
 
     data = data_dir()
@@ -141,9 +134,9 @@ def main(argv: list[str] | None = None) -> None:
         conf["source_url"] = sample_url(data, args.sample_rows)
     if args.source_url:
         conf["source_url"] = args.source_url
-    conf.update(parse_params(args.param))
+    conf.update(parse_params([*shlex.split(args.params), *args.param]))
 
-    connection, env = prepare(data)
+    dsn, env = prepare(data)
     log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     airflow = str(Path(sys.executable).parent / "airflow")
     print(f"running {DAG_ID} with {conf or 'its default params'}; log: {log_path}")
@@ -152,8 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     run_logged([airflow, "dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log_path)
     print(f"the DAG run succeeded in {time.monotonic() - started:.0f} s")
 
-    print_recommendations(connection)
-    print(f"\nOpen a SQL prompt on the published tables:\n  {psql_command(connection)}")
+    print_recommendations(dsn)
+    print(f"\nOpen a SQL prompt on the published tables:\n  {psql_command(masked(dsn))}")
     print("  then try: select * from music.recommendations_named limit 20;")
 
 

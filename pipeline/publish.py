@@ -1,0 +1,205 @@
+"""Publish a validated run to PostgreSQL as a new version: stage, validate inside PostgreSQL, swap in.
+
+Inputs: the run folder's Parquet datasets ``songs`` and ``recommendations``
+(and the Spark jobs' metrics and validation reports), an open psycopg2 connection.
+Output: the live tables ``music.tracks`` and ``music.recommendations``, the
+analysts' views, a row in ``music.runs``, earlier versions in ``music_history``.
+SQL lives in ``include/sql/``; moving versions between schemas in ``warehouse.versions``.
+
+Three steps, the DAG's tasks ``stage``, ``validate_staged`` and ``publish``, each
+returning what the run record needs:
+1. ``stage_run``: ``COPY`` (CSV, streamed from the Parquet files in batches) into
+   ``music_staging.tracks`` / ``music_staging.recommendations``, committed.
+2. ``validate_staged``: Great Expectations on the staged tables, inside PostgreSQL.
+3. ``swap_in``: in one transaction, keys, checks and indexes are built on the
+   staged tables, the live tables move to ``music_history``, the staged tables
+   move into ``music``, the run is recorded, the views are recreated, the reader
+   role's grants renewed, and versions beyond the retention are dropped. Readers
+   see the previous version until the commit and the new one after it; a failure
+   leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as pa_dataset
+
+from pipeline.run_folder import RunFolder
+from pipeline.run_history import compute_params, validation_summary
+from pipeline.settings import EXPECTATIONS_DIR
+from warehouse.sql_files import create_warehouse_schema, fetch_one_as_dict, run_sql_file
+from warehouse.versions import TABLES, archive_live, finish_swap, move_table, replace_versions_of
+
+log = logging.getLogger(__name__)
+COPY_BATCH_ROWS = 50_000
+COPY_READ_BYTES = 1024 * 1024
+DATASETS = {
+    # table: (dataset in the run folder, columns in order)
+    "tracks": ("songs", ["track_id", "artist", "track", "playlist_count"]),
+    "recommendations": (
+        "recommendations",
+        ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"],
+    ),
+}
+assert tuple(DATASETS) == TABLES  # loaded in the order warehouse.versions keeps them
+
+
+class PublishError(Exception):
+    """The tables would not match the validated outputs."""
+
+
+class _CsvStream(io.RawIOBase):
+    """Record batches read as one CSV byte stream, encoded batch by batch as COPY asks for more.
+
+    One COPY statement for the whole dataset lets PostgreSQL parse what was sent while the
+    next batch is encoded (a COPY per batch would wait for each to finish).
+    """
+
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self._batches: Iterator[pa.RecordBatch] = iter(batches)
+        self._pending = memoryview(b"")
+        self.rows = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._pending:
+            batch = next(self._batches, None)
+            if batch is None:
+                return 0
+            encoded = io.BytesIO()
+            pa_csv.write_csv(batch, encoded, write_options=pa_csv.WriteOptions(include_header=False))
+            self._pending = encoded.getbuffer()
+            self.rows += batch.num_rows
+        size = min(len(target), len(self._pending))
+        target[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def copy_parquet(cursor: Any, parquet_path: str, table: str, columns: list[str]) -> int:
+    """COPY a Parquet dataset (a Spark output folder) into ``table`` as one CSV stream; return the rows sent."""
+    dataset = pa_dataset.dataset(parquet_path, format="parquet")
+    stream = _CsvStream(dataset.to_batches(columns=columns, batch_size=COPY_BATCH_ROWS))
+    cursor.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=COPY_READ_BYTES
+    )
+    return stream.rows
+
+
+def parquet_rows(run: RunFolder) -> dict[str, int]:
+    """Rows of each dataset to publish, from the Parquet footers."""
+    return {
+        table: pa_dataset.dataset(run.dataset(dataset), format="parquet").count_rows()
+        for table, (dataset, _) in DATASETS.items()
+    }
+
+
+def _staged_rows(cursor: Any) -> dict[str, int]:
+    run_sql_file(cursor, "count_staged_rows.sql")
+    return fetch_one_as_dict(cursor) or {}
+
+
+def stage_run(connection: Any, run: RunFolder) -> dict[str, Any]:
+    """Load the run's datasets into ``music_staging`` (committed); return the rows staged and the seconds."""
+    started = time.monotonic()
+    with connection, connection.cursor() as cursor:
+        create_warehouse_schema(cursor)
+        run_sql_file(cursor, "create_staging_tables.sql")
+        sent = {
+            table: copy_parquet(cursor, run.dataset(dataset), f"music_staging.{table}", columns)
+            for table, (dataset, columns) in DATASETS.items()
+        }
+        staged = _staged_rows(cursor)
+        if staged != sent:
+            raise PublishError(f"staged row counts {staged} differ from the rows sent {sent}")
+    log.info("staged %s", staged)
+    return {"rows": staged, "seconds": round(time.monotonic() - started, 3)}
+
+
+def validate_staged(sqlalchemy_url: Any, run: RunFolder) -> dict[str, Any]:
+    """Great Expectations on the staged tables inside PostgreSQL (suites in ``expectations/staged``).
+
+    ``sqlalchemy_url`` must set the search path to ``music_staging``. Writes ``validation/staged.json``
+    and adds to the run's Data Docs; raises ``ValidationFailed`` listing what failed, so the swap does
+    not happen. Returns the report's summary and the seconds.
+    """
+    from pipeline.validation import ValidationFailed, failures, load_suites, validate_postgres_tables
+
+    started = time.monotonic()
+    expected = {f"{table}_rows": rows for table, rows in parquet_rows(run).items()}
+    report = validate_postgres_tables(
+        load_suites(EXPECTATIONS_DIR / "staged"), sqlalchemy_url, expected, run.gx_project_root
+    )
+    run.write_validation("staged", report)
+    failed = failures(report)
+    if failed:
+        raise ValidationFailed(f"the staged tables failed {len(failed)} expectation(s):\n" + "\n".join(failed))
+    return {"summary": validation_summary(report), "seconds": round(time.monotonic() - started, 3)}
+
+
+def run_record(
+    run: RunFolder,
+    dag_run_id: str,
+    source_url: str,
+    source_fingerprint: dict[str, Any] | None,
+    params: dict[str, Any],
+    staged: dict[str, Any],
+    validated_staged: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``music.runs`` row: the Spark jobs' metrics and reports from the run folder (their outputs),
+    the publishing tasks' figures from what they returned."""
+    metrics = run.all_metrics()
+    extract = metrics.get("extract", {})
+    stage_seconds = {stage: m["seconds"] for stage, m in metrics.items() if "seconds" in m}
+    stage_seconds.update(stage=staged["seconds"], validate_staged=validated_staged["seconds"])
+    validation = {stage: validation_summary(report) for stage, report in run.validation_reports().items()}
+    validation["staged"] = validated_staged["summary"]
+    return {
+        "dag_run_id": dag_run_id,
+        "source_url": source_url,
+        "source_fingerprint": json.dumps(source_fingerprint),
+        "params": json.dumps(compute_params(params)),
+        "rows_read": extract.get("rows_read"),
+        "rows_accepted": extract.get("rows_accepted"),
+        "rows_rejected": extract.get("rows_rejected"),
+        "rows_rejected_by_reason": json.dumps(extract.get("rows_rejected_by_reason")),
+        "songs": staged["rows"]["tracks"],
+        "candidate_pairs": metrics.get("similarity_join", {}).get("candidate_pairs"),
+        "pairs_published": staged["rows"]["recommendations"],
+        "stage_seconds": json.dumps(stage_seconds),
+        "validation": json.dumps(validation),
+        "metrics": json.dumps(metrics),
+    }
+
+
+def swap_in(connection: Any, run: RunFolder, record: dict[str, Any]) -> int:
+    """Make the staged tables the live version and insert ``record`` into ``music.runs``, in one
+    transaction; return the new version's run_id."""
+    expected = parquet_rows(run)
+    with connection, connection.cursor() as cursor:
+        create_warehouse_schema(cursor)
+        staged = _staged_rows(cursor)
+        if staged != expected:
+            raise PublishError(f"staged row counts {staged} differ from the validated outputs {expected}")
+        run_sql_file(cursor, "add_staging_constraints.sql")
+        run_sql_file(cursor, "lock_runs.sql")
+        replace_versions_of(cursor, record["dag_run_id"])
+        archive_live(cursor)
+        for table in TABLES:
+            move_table(cursor, "music_staging", table, "music", table)
+        run_sql_file(cursor, "insert_run.sql", record)
+        (run_id,) = cursor.fetchone()
+        finish_swap(cursor)
+        run_sql_file(cursor, "record_publish_seconds.sql", {"run_id": run_id})
+    log.info("published version %s: %s", run_id, staged)
+    return run_id

@@ -1,0 +1,117 @@
+"""Every ``SPOTIFY_RECS_*`` setting, read here and nowhere else: its default and what it means.
+
+Infrastructure (where data lives, Spark's resources, retention) comes from the
+environment; per-run values are DAG params, and connections (``warehouse``,
+``spark_default``) are Airflow connections. Values are read when asked for, not
+at import, so a test or a deployment can set them at any time before use.
+
+Also where the project's own files are (SQL, expectation suites, Spark jobs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "include" / "sql"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SPARK_JOBS_DIR = PROJECT_ROOT / "spark_jobs"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    meaning: str
+
+    def raw(self) -> str | None:
+        value = os.environ.get(self.name)
+        return self.default if value is None or value == "" else value
+
+    def positive_int(self) -> int:
+        text = self.raw()
+        try:
+            value = int(text or "")
+        except ValueError:
+            raise ValueError(f"{self.name} must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise ValueError(f"{self.name} must be at least 1, got {value}")
+        return value
+
+
+DATA_DIR = Setting(
+    "SPOTIFY_RECS_DATA_DIR", "data", "data directory: downloads, run folders, the embedded PostgreSQL, Airflow home"
+)
+KEEP_RUN_FOLDERS = Setting("SPOTIFY_RECS_KEEP_RUN_FOLDERS", "3", "run folders kept (the newest; the current one too)")
+KEEP_VERSIONS = Setting("SPOTIFY_RECS_KEEP_VERSIONS", "2", "warehouse versions kept, the live one included")
+SCHEDULE = Setting("SPOTIFY_RECS_SCHEDULE", "@weekly", "refresh cadence: a preset, a cron expression, or none")
+SHUFFLE_PARTITIONS = Setting("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16", "Spark's spark.sql.shuffle.partitions")
+SPARK_CONF = Setting("SPOTIFY_RECS_SPARK_CONF", "{}", "any other Spark settings, as a JSON object")
+SPARK_DRIVER_MEMORY = Setting("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g", "spark-submit --driver-memory")
+SPARK_EXECUTOR_MEMORY = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_MEMORY", None, "spark-submit --executor-memory")
+SPARK_EXECUTOR_CORES = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_CORES", None, "spark-submit --executor-cores")
+SPARK_TOTAL_EXECUTOR_CORES = Setting(
+    "SPOTIFY_RECS_SPARK_TOTAL_EXECUTOR_CORES", None, "spark-submit --total-executor-cores (standalone cluster)"
+)
+READER_USER = Setting("SPOTIFY_RECS_READER_USER", "music_reader", "the role the lookup page reads as")
+READER_PASSWORD = Setting("SPOTIFY_RECS_READER_PASSWORD", None, "its password, where the server asks for one")
+
+ALL = (
+    DATA_DIR,
+    KEEP_RUN_FOLDERS,
+    KEEP_VERSIONS,
+    SCHEDULE,
+    SHUFFLE_PARTITIONS,
+    SPARK_CONF,
+    SPARK_DRIVER_MEMORY,
+    SPARK_EXECUTOR_MEMORY,
+    SPARK_EXECUTOR_CORES,
+    SPARK_TOTAL_EXECUTOR_CORES,
+    READER_USER,
+    READER_PASSWORD,
+)
+
+
+def data_dir() -> Path:
+    return Path(DATA_DIR.raw() or "data").resolve()
+
+
+def keep_run_folders() -> int:
+    return KEEP_RUN_FOLDERS.positive_int()
+
+
+def keep_versions() -> int:
+    return KEEP_VERSIONS.positive_int()
+
+
+def schedule() -> str | None:
+    """The DAG's schedule; None (manual runs only) for ``none``."""
+    value = SCHEDULE.raw() or "@weekly"
+    return None if value.lower() == "none" else value
+
+
+def spark_conf() -> dict[str, str]:
+    """Spark settings every job is submitted with."""
+    extra = json.loads(SPARK_CONF.raw() or "{}")
+    if not isinstance(extra, dict):
+        raise ValueError(f"{SPARK_CONF.name} must be a JSON object, got {SPARK_CONF.raw()!r}")
+    # Spark's default of 200 shuffle partitions costs more than it gives on a few cores.
+    return {"spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS.raw() or "16", **extra}
+
+
+def spark_resources() -> dict[str, str]:
+    """spark-submit's resource options that are set (SparkSubmitOperator's argument names)."""
+    resources = {
+        "driver_memory": SPARK_DRIVER_MEMORY.raw(),
+        "executor_memory": SPARK_EXECUTOR_MEMORY.raw(),
+        "executor_cores": SPARK_EXECUTOR_CORES.raw(),
+        "total_executor_cores": SPARK_TOTAL_EXECUTOR_CORES.raw(),
+    }
+    return {name: value for name, value in resources.items() if value}
+
+
+def reader_credentials() -> tuple[str, str | None]:
+    return READER_USER.raw() or "music_reader", READER_PASSWORD.raw()

@@ -1,0 +1,37 @@
+"""SQL statements kept in ``include/sql/``, one purpose per file, run by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.settings import SQL_DIR
+
+
+def sql_text(name: str) -> str:
+    """The text of ``include/sql/<name>``."""
+    return (SQL_DIR / name).read_text()
+
+
+def run_sql_file(cursor: Any, name: str, params: dict[str, Any] | None = None) -> None:
+    cursor.execute(sql_text(name), params)
+
+
+def fetch_one_as_dict(cursor: Any) -> dict[str, Any] | None:
+    """The cursor's next row as a dict by column name, or None."""
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([column.name for column in cursor.description], row, strict=True))
+
+
+SCHEMA_FILES = ("create_schemas.sql", "create_functions.sql", "create_runs_table.sql", "create_reader_role.sql")
+
+
+def create_warehouse_schema(cursor: Any) -> None:
+    """Schemas, helper functions, the run history and the reader role (idempotent)."""
+    for name in SCHEMA_FILES:
+        run_sql_file(cursor, name)
+
+
+def create_views(cursor: Any) -> None:
+    """The analysts' views over the live tables, one file each in ``include/sql/views/``."""
+    for path in sorted((SQL_DIR / "views").glob("*.sql")):
+        cursor.execute(path.read_text())
