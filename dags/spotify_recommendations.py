@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, chain, dag, task
@@ -167,13 +168,13 @@ def spotify_recommendations():
             return {"fingerprint": fingerprint}
         with closing(connect(airflow_dsn())) as connection:
             last_run = last_published_run(connection)
-        if is_already_published(last_run, fingerprint, params):
+        if last_run is not None and is_already_published(last_run, fingerprint, params):
             print(f"unchanged since run {last_run['dag_run_id']} published at {last_run['published_at']}: skipping")
             return False
         return {"fingerprint": fingerprint}
 
     @task
-    def download(source: dict, params=None) -> str:
+    def download(source: Any, params=None) -> str:
         from pipeline.download import download as fetch
 
         return fetch(params["source_url"], settings.data_dir() / "downloads", source["fingerprint"]).path
@@ -237,7 +238,7 @@ def spotify_recommendations():
             raise AirflowFailException(str(failure)) from failure
 
     @task(outlets=[RECOMMENDATIONS_ASSET])
-    def publish(source: dict, staged: dict, validated: dict, params=None, run_id=None, dag=None) -> dict:
+    def publish(source: Any, staged: Any, validated: Any, params=None, run_id=None, dag=None) -> dict:
         """Swap the staged tables in as the live version, in one transaction; record the run."""
         from contextlib import closing
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import requests
+import tenacity
 
 CHUNK_BYTES = 8 * 1024 * 1024
 # Bytes of a network read are lost with it when the connection drops: keep reads small.
@@ -188,17 +189,16 @@ def _fetch_http(url: str, partial: Path, fingerprint: dict | None) -> None:
 
 
 def _fetch_with_retries(url: str, partial: Path, fingerprint: dict | None, backoff_seconds: float) -> None:
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            _fetch_http(url, partial, fingerprint)
-            return
-        except (*RETRYABLE, TransientHTTPError) as error:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            delay = backoff_seconds * 2 ** (attempt - 1)
-            log.warning("attempt %d of %d for %s failed (%s); retrying in %.0f s", attempt, MAX_ATTEMPTS, url,
-                        error, delay)  # fmt: skip
-            time.sleep(delay)
+    """``_fetch_http`` until it succeeds: dropped connections, timeouts and 5xx answers are tried again
+    (``MAX_ATTEMPTS`` in all, waiting ``backoff_seconds`` x 1, 2, 4, ...); anything else fails at once."""
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(MAX_ATTEMPTS),
+        wait=tenacity.wait_exponential(multiplier=backoff_seconds, min=0),
+        retry=tenacity.retry_if_exception_type((*RETRYABLE, TransientHTTPError)),
+        before_sleep=tenacity.before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    )
+    retrying(_fetch_http, url, partial, fingerprint)
 
 
 def _verify(url: str, partial: Path, fingerprint: dict | None) -> tuple[str, str]:

@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "include" / "sql"
@@ -102,7 +103,7 @@ def spark_conf() -> dict[str, str]:
     return {"spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS.raw() or "16", **extra}
 
 
-def spark_resources() -> dict[str, str]:
+def spark_resources() -> dict[str, Any]:
     """spark-submit's resource options that are set (SparkSubmitOperator's argument names)."""
     resources = {
         "driver_memory": SPARK_DRIVER_MEMORY.raw(),

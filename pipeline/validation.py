@@ -46,8 +46,10 @@ def load_suites(folder: str | os.PathLike) -> list[dict[str, Any]]:
 
 def _context(project_dir: str | os.PathLike | None, runtime_environment: dict[str, str] | None = None):
     import great_expectations as gx
+    from great_expectations.data_context import AbstractDataContext
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    context: AbstractDataContext
     if project_dir is None:
         context = gx.get_context(mode="ephemeral", runtime_environment=runtime_environment)
     else:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
@@ -114,7 +115,8 @@ def _recommend_batches(batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k
         counters["songs_queried"] += len(track_ids)
         for name in QUERY_COUNTERS[1:]:
             counters[name] += int(found[name])
-        rows = len(found["track_id"])
+        recommended = np.asarray(found["track_id"])
+        rows = len(recommended)
         yield pa.RecordBatch.from_arrays(
             [pa.array(["recommendation"] * rows, pa.string())]
             + [pa.array(found[name]) for name in RECOMMENDATION_COLUMNS]
@@ -163,7 +165,9 @@ def job_counters(task_counters: DataFrame) -> dict[str, int]:
     counters = task_counters.select("counters.*")
     sums = [F.coalesce(F.sum(name), F.lit(0)).alias(name) for name in QUERY_COUNTERS + TASK_COUNTERS]
     maxima = [F.coalesce(F.max(name), F.lit(0)).alias(name) for name in INDEX_FIGURES]
-    return {name: int(value) for name, value in counters.agg(*sums, *maxima).first().asDict().items()}
+    totals = counters.agg(*sums, *maxima).first()
+    assert totals is not None  # an aggregate without grouping has one row
+    return {name: int(value) for name, value in totals.asDict().items()}
 
 
 def write_output(output: DataFrame, folder: str, recommendations_path: str) -> dict[str, int]:

