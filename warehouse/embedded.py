@@ -19,6 +19,7 @@ from pathlib import Path
 from psycopg2.extensions import make_dsn
 
 from warehouse.connection import connect, masked, with_user
+from warehouse.sql_files import run_sql_file
 
 DATABASE = "warehouse"
 USER = "postgres"
@@ -41,9 +42,9 @@ def start(pgdata: Path, keep_running: bool = True) -> str:
     admin = connect(server_dsn)
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute("select 1 from pg_database where datname = %s", (DATABASE,))
-        if cursor.fetchone() is None:
-            cursor.execute(f"create database {DATABASE}")
+        run_sql_file(cursor, "database_exists.sql", {"name": DATABASE})
+        if not cursor.fetchone()[0]:
+            run_sql_file(cursor, "create_database.sql", name=DATABASE)
     admin.close()
     return make_dsn(server_dsn, dbname=DATABASE)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg2 import sql
+
 from pipeline.settings import SQL_DIR
 
 
@@ -12,8 +14,14 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / name).read_text()
 
 
-def run_sql_file(cursor: Any, name: str, params: dict[str, Any] | None = None) -> None:
-    cursor.execute(sql_text(name), params)
+def run_sql_file(cursor: Any, file_name: str, /, params: dict[str, Any] | None = None, **identifiers: str) -> None:
+    """Run ``include/sql/<file_name>``: ``params`` fill its ``%(...)s`` values, ``identifiers`` its ``{...}``
+    names (schemas, tables), quoted by ``psycopg2.sql``."""
+    if identifiers:
+        statement = sql.SQL(sql_text(file_name)).format(**{k: sql.Identifier(v) for k, v in identifiers.items()})
+        cursor.execute(statement, params)
+    else:
+        cursor.execute(sql_text(file_name), params)
 
 
 def fetch_one_as_dict(cursor: Any) -> dict[str, Any] | None:

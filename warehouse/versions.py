@@ -36,28 +36,19 @@ def history_name(table: str, run_id: int) -> str:
 
 def move_table(cursor: Any, schema: str, name: str, new_schema: str, new_name: str) -> None:
     """Move a table to another schema and name; its index names (and so its keys') follow the new name."""
-    cursor.execute(
-        sql.SQL("alter table {}.{} set schema {}").format(
-            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(new_schema)
-        )
-    )
+    run_sql_file(cursor, "move_table.sql", schema=schema, name=name, new_schema=new_schema)
     if new_name != name:
-        cursor.execute(
-            sql.SQL("alter table {}.{} rename to {}").format(
-                sql.Identifier(new_schema), sql.Identifier(name), sql.Identifier(new_name)
-            )
-        )
-        cursor.execute(
-            "select music.rename_table_indexes(%s::regclass, %s, %s)",
-            (f"{new_schema}.{new_name}", f"{name}_", f"{new_name}_"),
+        run_sql_file(cursor, "rename_table.sql", schema=new_schema, name=name, new_name=new_name)
+        run_sql_file(
+            cursor,
+            "rename_table_indexes.sql",
+            {"table": f"{new_schema}.{new_name}", "old_prefix": f"{name}_", "new_prefix": f"{new_name}_"},
         )
 
 
 def _drop_tables(cursor: Any, schema: str, names: list[str]) -> None:
     for name in names:
-        cursor.execute(
-            sql.SQL("drop table if exists {}.{} cascade").format(sql.Identifier(schema), sql.Identifier(name))
-        )
+        run_sql_file(cursor, "drop_table.sql", schema=schema, name=name)
 
 
 def drop_version(cursor: Any, run_id: int, status: str) -> None:
@@ -109,7 +100,7 @@ def finish_swap(cursor: Any) -> None:
     for run_id in archived[keep_versions() - 1 :]:
         drop_version(cursor, run_id, "archived")
         set_status(cursor, run_id, "expired")
-    cursor.execute("analyze music.tracks; analyze music.recommendations")
+    run_sql_file(cursor, "analyze_live_tables.sql")
 
 
 def rollback(connection: Any) -> int:

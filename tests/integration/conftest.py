@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from psycopg2 import sql
+from psycopg2.extensions import make_dsn
 
+from tests.integration import webapp_data
+from tests.integration.run_folders import publish_hand_made, write_run
 from warehouse import embedded
-from warehouse.connection import airflow_connection_json, connect
+from warehouse.connection import airflow_connection_json, connect, with_user
+from webapp.catalogue import Catalogue
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +34,27 @@ def airflow_db():
     subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True)
 
 
+def create_database(server_dsn: str, name: str) -> str:
+    """A new, empty database on the server of ``server_dsn`` (dropped first if there); its DSN."""
+    admin = connect(make_dsn(server_dsn, dbname="postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    admin.close()
+    return make_dsn(server_dsn, dbname=name)
+
+
+@pytest.fixture(scope="module")
+def module_dsn(warehouse_dsn, request) -> str:
+    """A database of the test module's own: what is live there depends only on that module's tests,
+    not on the DAG runs and publishes of other modules (which use the `warehouse` connection's)."""
+    return create_database(warehouse_dsn, "test_" + request.module.__name__.rsplit(".", 1)[-1])
+
+
 @pytest.fixture
-def db(warehouse_dsn):
-    connection = connect(warehouse_dsn)
+def db(module_dsn):
+    connection = connect(module_dsn)
     yield connection
     connection.close()
 
@@ -76,3 +99,23 @@ def good_run(sample_zip, warehouse_dsn, airflow_db):
         dag_run = run_dag(f"{server.url}/{sample_zip.name}")
         assert server.gets(sample_zip.name) == [None]  # one whole transfer
     return dag_run
+
+
+@pytest.fixture(scope="module")
+def published_catalogue(module_dsn, tmp_path_factory, engine_params):
+    """The web page's sample catalogue (tests/integration/webapp_data.py), published in the module's database."""
+    db = connect(module_dsn)
+    publish_hand_made(
+        db,
+        write_run(tmp_path_factory.mktemp("webapp-run"), webapp_data.SONGS, webapp_data.RECOMMENDATIONS),
+        {**engine_params, "top_k": webapp_data.TOP_K},
+    )
+    db.close()
+    return module_dsn
+
+
+@pytest.fixture(scope="module")
+def catalogue(published_catalogue):
+    catalogue = Catalogue(with_user(published_catalogue, "music_reader"))
+    yield catalogue
+    catalogue.close()

@@ -10,7 +10,7 @@ from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
 from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
-from warehouse.connection import airflow_dsn, connect, sqlalchemy_url, with_user
+from warehouse.connection import connect, sqlalchemy_url, with_user
 from warehouse.sql_files import create_warehouse_schema
 from warehouse.versions import VersionError, rollback
 
@@ -49,8 +49,8 @@ def next_run_id(db) -> int:
 
 
 @pytest.fixture
-def db(warehouse_dsn):
-    connection = connect(warehouse_dsn)
+def db(module_dsn):
+    connection = connect(module_dsn)
     with connection, connection.cursor() as cursor:
         create_warehouse_schema(cursor)
     yield connection
@@ -165,8 +165,8 @@ def test_example_queries_return_sensible_rows(db, tmp_path, example, engine_para
                            "recommendations_dropped": 2}]  # fmt: skip
 
 
-def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, warehouse_dsn):
-    reader = connect(with_user(warehouse_dsn, "music_reader"))
+def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, module_dsn):
+    reader = connect(with_user(module_dsn, "music_reader"))
     try:
         with reader.cursor() as cursor:
             cursor.execute("select count(*) from music.recommendations_named")
@@ -189,7 +189,7 @@ def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, war
 
 
 def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path):
-    staging = sqlalchemy_url(airflow_dsn(), search_path="music_staging")
+    staging = sqlalchemy_url(db.dsn, search_path="music_staging")
     good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
     stage_run(db, good)
     validated = validate_staged(staging, good)

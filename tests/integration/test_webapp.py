@@ -3,7 +3,7 @@
 import psycopg2
 import pytest
 
-from tests.integration.webapp_data import (  # noqa: F401 (fixtures)
+from tests.integration.webapp_data import (
     ALONE,
     GLORY_BOX,
     HOPPIPOLLA,
@@ -12,8 +12,6 @@ from tests.integration.webapp_data import (  # noqa: F401 (fixtures)
     KARMA_POLICE,
     TAGS,
     TEARDROP,
-    catalogue,
-    published_catalogue,
 )
 from webapp import create_app
 
@@ -21,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def client(catalogue):  # noqa: F811
+def client(catalogue):
     return create_app(catalogue).test_client()
 
 
@@ -136,22 +134,16 @@ def test_surprise_redirects_to_a_song_keeping_the_options(client):
     assert "n=3" in response.location and "same_artist=true" in response.location and "artist=" in response.location
 
 
-def test_the_app_cannot_write(catalogue):  # noqa: F811
+def test_the_app_cannot_write(catalogue):
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), catalogue._cursor() as cursor:
         cursor.execute("delete from music.recommendations")
 
 
 def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
-    from warehouse.connection import connect
+    from tests.integration.conftest import create_database
     from webapp.catalogue import Catalogue
 
-    admin = connect({**warehouse_dsn, "schema": "postgres"})
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("drop database if exists empty_warehouse")
-        cursor.execute("create database empty_warehouse")
-    admin.close()
-    empty = Catalogue({**warehouse_dsn, "schema": "empty_warehouse"})
+    empty = Catalogue(create_database(warehouse_dsn, "empty_warehouse"))
     try:
         client = create_app(empty).test_client()
         assert client.get("/api/search?q=bjork").status_code == 503

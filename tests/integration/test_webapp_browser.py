@@ -8,7 +8,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from pipeline.settings import PROJECT_ROOT
-from tests.integration.webapp_data import catalogue, published_catalogue  # noqa: F401 (fixtures)
 from webapp import create_app
 
 pytestmark = pytest.mark.integration
@@ -23,7 +22,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def server_url(catalogue):  # noqa: F811
+def server_url(catalogue):
     server = make_server("127.0.0.1", 0, create_app(catalogue), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,10 +1,7 @@
-"""A small published catalogue for the web page's tests, with answers known by construction."""
+"""A small catalogue for the web page's tests, with answers known by construction (published by the
+``published_catalogue`` fixture of ``tests/integration/conftest.py``)."""
 
 from __future__ import annotations
-
-import pytest
-
-from tests.integration.run_folders import publish_hand_made, write_run
 
 JOGA, HYPERBALLAD, HOPPIPOLLA, KARMA_POLICE, GLORY_BOX, TEARDROP, ALONE, TAGS = range(1, 9)
 SONGS = [
@@ -29,24 +26,3 @@ RECOMMENDATIONS = [
     (TEARDROP, GLORY_BOX, 1, 0.45, 20),
     (TAGS, JOGA, 1, 0.1, 1),
 ]
-
-
-@pytest.fixture(scope="module")
-def published_catalogue(warehouse_dsn, tmp_path_factory, engine_params):
-    from warehouse.connection import connect
-
-    db = connect(warehouse_dsn)
-    publish_hand_made(
-        db, write_run(tmp_path_factory.mktemp("webapp-run"), SONGS, RECOMMENDATIONS), {**engine_params, "top_k": TOP_K}
-    )
-    db.close()
-    return warehouse_dsn
-
-
-@pytest.fixture(scope="module")
-def catalogue(published_catalogue):
-    from webapp.catalogue import Catalogue
-
-    catalogue = Catalogue({**published_catalogue, "login": "music_reader", "password": None})
-    yield catalogue
-    catalogue.close()

@@ -1,0 +1,2 @@
+-- A new database (identifier filled in by psycopg2.sql).
+create database {name}
