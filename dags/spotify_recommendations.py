@@ -36,6 +36,11 @@ RECOMMENDATIONS_ASSET = Asset(
 RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
 
 
+def whole_number_param(default: int, minimum: int, maximum: int, title: str, description: str) -> Param:
+    """A whole-number knob of the trigger form; its bounds are refused outside [minimum, maximum]."""
+    return Param(default, type="integer", minimum=minimum, maximum=maximum, title=title, description=description)
+
+
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
     return SparkSubmitOperator(
         task_id=task_id,
@@ -72,67 +77,60 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
             title="Dataset URL",
             description="Zip holding spotify_dataset.csv: an http://, https:// or file:// URL.",
         ),
-        "min_playlists": Param(
+        "min_playlists": whole_number_param(
             2,
-            type="integer",
-            minimum=1,
-            maximum=1000,
-            title="Minimum playlists per song",
-            description="Songs in fewer distinct playlists get no recommendations and are not published.",
+            1,
+            1000,
+            "Minimum playlists per song",
+            "Songs in fewer distinct playlists get no recommendations and are not published.",
         ),
-        "num_perm": Param(
+        "num_perm": whole_number_param(
             128,
-            type="integer",
-            minimum=1,
-            maximum=1024,
-            title="MinHash signature length",
-            description="Min-hashes per song; must be at least bands x rows per band.",
+            1,
+            1024,
+            "MinHash signature length",
+            "Min-hashes per song; must be at least bands x rows per band.",
         ),
-        "bands": Param(
+        "bands": whole_number_param(
             64,
-            type="integer",
-            minimum=1,
-            maximum=1024,
-            title="LSH bands",
-            description="More bands find more candidate pairs (higher recall, more work).",
+            1,
+            1024,
+            "LSH bands",
+            "More bands find more candidate pairs (higher recall, more work).",
         ),
-        "rows_per_band": Param(
+        "rows_per_band": whole_number_param(
             2,
-            type="integer",
-            minimum=1,
-            maximum=64,
-            title="Signature values per band",
-            description="More values per band make candidates stricter (fewer false candidates, lower recall).",
+            1,
+            64,
+            "Signature values per band",
+            "More values per band make candidates stricter (fewer false candidates, lower recall).",
         ),
-        "max_bucket": Param(
+        "max_bucket": whole_number_param(
             20,
-            type="integer",
-            minimum=2,
-            maximum=10000,
-            title="Largest LSH bucket",
-            description=(
+            2,
+            10000,
+            "Largest LSH bucket",
+            (
                 "Bigger buckets (a large playlist shared by many songs) are cut into chunks of about this many "
                 "songs, the most alike together: bounds the work per bucket (higher means more work, more recall)."
             ),
         ),
-        "exact_work": Param(
+        "exact_work": whole_number_param(
             50000,
-            type="integer",
-            minimum=0,
-            maximum=10000000,
-            title="Exact scoring limit",
-            description=(
+            0,
+            10000000,
+            "Exact scoring limit",
+            (
                 "A song whose playlists hold at most this many songs in all is scored against every one of them "
                 "(exact top-k); songs in bigger playlists use their LSH candidates. 0: LSH for every song."
             ),
         ),
-        "top_k": Param(
+        "top_k": whole_number_param(
             20,
-            type="integer",
-            minimum=1,
-            maximum=200,
-            title="Recommendations per song",
-            description="How many similar songs are published for each song.",
+            1,
+            200,
+            "Recommendations per song",
+            "How many similar songs are published for each song.",
         ),
         "force": Param(
             False,
