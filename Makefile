@@ -13,7 +13,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse test test-unit lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
@@ -22,6 +22,7 @@ help:
 	@echo "make web   - the lookup page on http://127.0.0.1:5000 (PORT=...)"
 	@echo "make test   - all tests, tier by tier (unit, spark-submit and DAG, end to end)"
 	@echo "make test-unit - the fast tests only"
+	@echo "make test-faults - the fault-injection suite only"
 	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make format - ruff format and fixes"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
@@ -52,15 +53,20 @@ run: venv
 
 # The tiers, fastest first; each prints its own summary.
 test: venv
-	@echo "== tier 1 of 3: unit tests (transforms, engine, suites, download; one in-process Spark session) =="
-	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
-	@echo "== tier 2 of 3: spark-submit and DAG tests (a JVM per job) =="
-	$(PY) -m pytest -m "slow and not integration" $(PYTEST_ARGS)
-	@echo "== tier 3 of 3: end to end (PostgreSQL, Airflow, Spark cluster, browser) =="
-	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+	@echo "== tier 1 of 4: unit tests (transforms, engine, suites, download; one in-process Spark session) =="
+	$(PY) -m pytest -m "not integration and not slow and not faults" $(PYTEST_ARGS)
+	@echo "== tier 2 of 4: spark-submit tests (a JVM per job) =="
+	$(PY) -m pytest -m "slow and not integration and not faults" $(PYTEST_ARGS)
+	@echo "== tier 3 of 4: end to end (PostgreSQL, Airflow, Spark cluster, browser) =="
+	$(PY) -m pytest -m "integration and not faults" $(PYTEST_ARGS)
+	@echo "== tier 4 of 4: faults (killed processes, stopped servers, bad input, hostile requests) =="
+	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 test-unit: venv
-	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration and not slow and not faults" $(PYTEST_ARGS)
+
+test-faults: venv
+	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -9,11 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests import services
+from tests.integration import webapp_data
+from tests.integration.run_folders import publish_hand_made, write_run
+from warehouse import embedded
+from warehouse.connection import airflow_connection_json, connect, with_user
+from webapp.catalogue import Catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SCRATCH = Path(tempfile.mkdtemp(prefix="spotify-recs-tests-"))
@@ -77,3 +85,76 @@ def engine_params() -> dict:
         "exact_work": 50000,
         "top_k": 20,
     }
+
+
+# Services of the integration and fault tests: a real PostgreSQL, Airflow's database, published data.
+
+
+@pytest.fixture(scope="session")
+def warehouse_dsn(scratch_dir):
+    """An embedded PostgreSQL 18 for this test session (its DSN), known to Airflow as the `warehouse` connection."""
+    dsn = embedded.start(scratch_dir / "postgres", keep_running=True)
+    os.environ["AIRFLOW_CONN_WAREHOUSE"] = airflow_connection_json(dsn)
+    yield dsn
+    embedded.stop(scratch_dir / "postgres")
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Airflow's metadata database (SQLite under the session's AIRFLOW_HOME), migrated."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def module_dsn(warehouse_dsn, request) -> str:
+    """A database of the test module's own: what is live there depends only on that module's tests,
+    not on the DAG runs and publishes of other modules (which use the `warehouse` connection's)."""
+    return services.create_database(warehouse_dsn, "test_" + request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture
+def db(module_dsn):
+    connection = connect(module_dsn)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def sample_zip(tmp_path_factory) -> Path:
+    from devtools.sample_data import write_sample_zip
+
+    return write_sample_zip(
+        tmp_path_factory.mktemp("served") / "spotify_playlists.zip", services.SAMPLE_ROWS, services.SAMPLE_SEED
+    )
+
+
+@pytest.fixture(scope="session")
+def good_run(sample_zip, warehouse_dsn, airflow_db):
+    """The whole DAG on the sample, downloaded over HTTP from 127.0.0.1, on local[2]."""
+    from tests.http_server import FileServer
+
+    with FileServer(sample_zip.parent) as server:
+        dag_run = services.run_dag(f"{server.url}/{sample_zip.name}")
+        assert server.gets(sample_zip.name) == [None]  # one whole transfer
+    return dag_run
+
+
+@pytest.fixture(scope="module")
+def published_catalogue(module_dsn, tmp_path_factory, engine_params):
+    """The web page's sample catalogue (tests/integration/webapp_data.py), published in the module's database."""
+    db = connect(module_dsn)
+    publish_hand_made(
+        db,
+        write_run(tmp_path_factory.mktemp("webapp-run"), webapp_data.SONGS, webapp_data.RECOMMENDATIONS),
+        {**engine_params, "top_k": webapp_data.TOP_K},
+    )
+    db.close()
+    return module_dsn
+
+
+@pytest.fixture(scope="module")
+def catalogue(published_catalogue):
+    catalogue = Catalogue(with_user(published_catalogue, "music_reader"))
+    yield catalogue
+    catalogue.close()

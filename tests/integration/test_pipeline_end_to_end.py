@@ -10,8 +10,8 @@ import pytest
 from devtools.sample_data import HEADER_LINE
 from pipeline.run_folder import RunFolder
 from tests.http_server import FileServer
-from tests.integration.conftest import SAMPLE_ROWS, run_dag, task_states
 from tests.reference import read_reference, song_key, songs_by_playlist
+from tests.services import SAMPLE_ROWS, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 

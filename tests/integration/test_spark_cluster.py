@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from pipeline.run_folder import RunFolder
-from tests.integration.conftest import run_dag, task_states
+from tests.services import run_dag, task_states
 
 pytestmark = pytest.mark.integration
 DATASETS = ["songs", "playlist_tracks", "rejects", "signatures", "recommendations"]

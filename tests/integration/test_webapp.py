@@ -140,7 +140,7 @@ def test_the_app_cannot_write(catalogue):
 
 
 def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
-    from tests.integration.conftest import create_database
+    from tests.services import create_database
     from webapp.catalogue import Catalogue
 
     empty = Catalogue(create_database(warehouse_dsn, "empty_warehouse"))
