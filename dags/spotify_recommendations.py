@@ -67,7 +67,13 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
     max_active_runs=1,
     doc_md=__doc__,
     tags=["spotify", "recommendations", "spark"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        # No task may hang a weekly run: the full dataset's slowest stage takes minutes, not hours.
+        "execution_timeout": timedelta(hours=2),
+    },
     user_defined_macros={"run_folder": run_folder_path},
     params={
         "source_url": Param(
@@ -132,11 +138,25 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
             "Recommendations per song",
             "How many similar songs are published for each song.",
         ),
+        "max_drop": Param(
+            0.5,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Largest drop against the live version",
+            description=(
+                "The run stops before publishing when its songs or recommendation pairs fall below the live "
+                "version's by more than this share (0 to 1; 0.5 = half). `force` publishes anyway."
+            ),
+        ),
         "force": Param(
             False,
             type="boolean",
             title="Recompute even if unchanged",
-            description="Run every stage even when the source and params equal the last published run's.",
+            description=(
+                "Run every stage even when the source and params equal the last published run's, and publish "
+                "even when the tables drop by more than max_drop against the live version."
+            ),
         ),
     },  # fmt: skip
 )
@@ -206,6 +226,29 @@ def spotify_recommendations():
         retries=0,
     )  # fmt: skip
 
+    @task(retries=0)  # the figures do not change by trying again
+    def compare_with_live(params=None, run_id=None, dag=None) -> dict:
+        """Stop before publishing when the tables would shrink far below the live version's (max_drop)."""
+        from contextlib import closing
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline.live_comparison import shrinkage
+        from pipeline.publish import parquet_rows
+        from pipeline.run_folder import RunFolder
+        from pipeline.run_history import last_published_run
+        from warehouse.connection import airflow_dsn, connect
+
+        candidate = parquet_rows(RunFolder.of_run(dag.dag_id, run_id))
+        with closing(connect(airflow_dsn())) as connection:
+            live_run = last_published_run(connection)
+        problems = shrinkage(candidate, live_run, params["max_drop"])
+        if problems and not params["force"]:
+            raise AirflowFailException("; ".join(problems) + " (trigger with force to publish anyway)")
+        for problem in problems:
+            print(f"force is on, publishing anyway: {problem}")
+        return candidate
+
     @task
     def stage(run_id=None, dag=None) -> dict:
         """COPY the validated outputs into music_staging (committed, not yet visible to analysts)."""
@@ -269,6 +312,7 @@ def spotify_recommendations():
         minhash,
         similarity_join,
         validate_recommendations,
+        compare_with_live(),
         staged,
         validated,
         publish(source, staged, validated),

@@ -36,7 +36,15 @@ from pipeline.run_folder import RunFolder
 from pipeline.run_history import compute_params, validation_summary
 from pipeline.settings import EXPECTATIONS_DIR
 from warehouse.sql_files import create_warehouse_schema, fetch_one_as_dict, run_sql_file
-from warehouse.versions import TABLES, archive_live, finish_swap, move_table, replace_versions_of
+from warehouse.versions import (
+    TABLES,
+    analyze_live_tables,
+    archive_live,
+    finish_swap,
+    in_swap_transaction,
+    move_table,
+    replace_versions_of,
+)
 
 log = logging.getLogger(__name__)
 COPY_BATCH_ROWS = 50_000
@@ -182,11 +190,16 @@ def run_record(
     }
 
 
-def swap_in(connection: Any, run: RunFolder, record: dict[str, Any]) -> int:
+def swap_in(connection: Any, run: RunFolder, record: dict[str, Any], **lock_waits: Any) -> int:
     """Make the staged tables the live version and insert ``record`` into ``music.runs``, in one
-    transaction; return the new version's run_id."""
+    transaction; return the new version's run_id.
+
+    The transaction waits only a moment for each lock and is tried again when a reader holds one
+    (``warehouse.versions.in_swap_transaction``; ``lock_waits`` overrides its timeout, attempts, backoff).
+    """
     expected = parquet_rows(run)
-    with connection, connection.cursor() as cursor:
+
+    def swap(cursor: Any) -> int:
         create_warehouse_schema(cursor)
         staged = _staged_rows(cursor)
         if staged != expected:
@@ -201,5 +214,9 @@ def swap_in(connection: Any, run: RunFolder, record: dict[str, Any]) -> int:
         (run_id,) = cursor.fetchone()
         finish_swap(cursor)
         run_sql_file(cursor, "record_publish_seconds.sql", {"run_id": run_id})
-    log.info("published version %s: %s", run_id, staged)
+        log.info("publishing version %s: %s", run_id, staged)
+        return run_id
+
+    run_id = in_swap_transaction(connection, swap, **lock_waits)
+    analyze_live_tables(connection)
     return run_id

@@ -14,20 +14,79 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import psycopg2.errors
+import tenacity
 from psycopg2 import sql
 
 from pipeline.settings import keep_versions
 from warehouse.sql_files import create_views, create_warehouse_schema, run_sql_file, sql_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Loaded first, dropped last: recommendations refer to tracks.
 TABLES = ("tracks", "recommendations")
 
 
+# A swap waits at most this long for each lock, then tries again after a pause: readers that queue
+# behind its lock request wait no longer than that (the page's statement timeout is 5 s).
+LOCK_TIMEOUT_MS = 2_000
+SWAP_ATTEMPTS = 5
+SWAP_BACKOFF_SECONDS = 1.0  # pauses of 1, 2, 4, 8 s: about half a minute in all before the swap gives up
+
+
 class VersionError(Exception):
-    """There is no version to roll back to."""
+    """There is no version to roll back to, or the swap could not get its locks."""
+
+
+def lock_holders(connection: Any) -> list[dict[str, Any]]:
+    """Who holds locks on the published tables now (pid, user, application, state, last query)."""
+    with connection, connection.cursor() as cursor:
+        run_sql_file(cursor, "select_lock_holders.sql")
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def in_swap_transaction(
+    connection: Any,
+    work: Callable[[Any], T],
+    lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+    attempts: int = SWAP_ATTEMPTS,
+    backoff_seconds: float = SWAP_BACKOFF_SECONDS,
+) -> T:
+    """Run ``work(cursor)`` as one transaction that waits at most ``lock_timeout_ms`` for each lock.
+
+    When a lock is not granted in time (a long read transaction on ``music.*``), the transaction
+    rolls back, so the readers queued behind it go on, and it is tried again after a pause; after
+    ``attempts`` it fails with the sessions that held the locks.
+    """
+
+    def once() -> T:
+        with connection, connection.cursor() as cursor:
+            run_sql_file(cursor, "set_lock_timeout.sql", {"milliseconds": lock_timeout_ms})
+            return work(cursor)
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_exponential(multiplier=backoff_seconds, min=0),
+        retry=tenacity.retry_if_exception_type(psycopg2.errors.LockNotAvailable),
+        before_sleep=tenacity.before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    )
+    try:
+        return retrying(once)
+    except psycopg2.errors.LockNotAvailable:
+        holders = "; ".join(
+            f"pid {h['pid']} ({h['user_name']}, {h['application_name'] or 'no application name'}, {h['state']}, "
+            f"transaction since {h['transaction_started_at']}: {h['last_query']!r})"
+            for h in lock_holders(connection)
+        )
+        raise VersionError(
+            f"the swap waited {attempts} times {lock_timeout_ms} ms for its locks on music.* and gave up; "
+            f"held by: {holders or 'nobody any more'}"
+        ) from None
 
 
 def history_name(table: str, run_id: int) -> str:
@@ -100,12 +159,18 @@ def finish_swap(cursor: Any) -> None:
     for run_id in archived[keep_versions() - 1 :]:
         drop_version(cursor, run_id, "archived")
         set_status(cursor, run_id, "expired")
-    run_sql_file(cursor, "analyze_live_tables.sql")
+
+
+def analyze_live_tables(connection: Any) -> None:
+    """Fresh planner statistics, after the swap's commit: inside it, readers would wait for them."""
+    with connection, connection.cursor() as cursor:
+        run_sql_file(cursor, "analyze_live_tables.sql")
 
 
 def rollback(connection: Any) -> int:
     """Make the newest archived version live again (the live one is dropped), in one transaction; its run_id."""
-    with connection, connection.cursor() as cursor:
+
+    def restore(cursor: Any) -> int:
         create_warehouse_schema(cursor)
         run_sql_file(cursor, "lock_runs.sql")
         archived = runs_with_status(cursor, "archived")
@@ -118,8 +183,12 @@ def rollback(connection: Any) -> int:
             move_table(cursor, "music_history", history_name(table, archived[0]), "music", table)
         set_status(cursor, archived[0], "live")
         finish_swap(cursor)
-    log.info("rolled back: version %s is live again", archived[0])
-    return archived[0]
+        return archived[0]
+
+    run_id = in_swap_transaction(connection, restore)
+    analyze_live_tables(connection)
+    log.info("rolled back: version %s is live again", run_id)
+    return run_id
 
 
 def print_versions(connection: Any) -> None:

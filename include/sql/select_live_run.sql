@@ -6,6 +6,8 @@ select
     source_fingerprint,
     params,
     stage_seconds,
+    songs,
+    pairs_published,
     published_at
 from music.runs
 where status = 'live'
