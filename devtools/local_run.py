@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT, data_dir
@@ -30,6 +33,8 @@ from warehouse.embedded import psql_command
 from warehouse.sql_files import run_sql_file
 
 DAG_ID = "spotify_recommendations"
+PROGRESS_PREFIX = "[progress]"
+HEARTBEAT_SECONDS = 20  # no silence longer than this while a task runs
 SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
 
 
@@ -46,6 +51,8 @@ def airflow_environment(data: Path) -> dict[str, str]:
             "SPOTIFY_RECS_DATA_DIR": str(data),
             "PATH": venv_bin + os.pathsep + env.get("PATH", ""),
             "GX_ANALYTICS_ENABLED": "false",
+            # The progress lines of devtools/airflow_plugins/progress.py.
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "devtools" / "airflow_plugins"),
         }
     )
     return env
@@ -104,6 +111,59 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path) -> None:
         sys.exit(f"`{' '.join(command)}` failed (exit {result.returncode}); full log: {log_path}")
 
 
+@dataclass
+class RunOutcome:
+    returncode: int
+    failures: list[str]  # "<task>: FAILED ...: <cause>" lines
+    published: bool  # a run that succeeded without publishing found nothing changed (check_source)
+
+
+def run_with_progress(command: list[str], env: dict[str, str], log_path: Path) -> RunOutcome:
+    """Run the DAG, its whole output in ``log_path``; show the progress plugin's lines as they come, and a
+    line every ``HEARTBEAT_SECONDS`` while a task runs quietly."""
+    lines: queue.Queue[str | None] = queue.Queue()
+    failures: list[str] = []
+    published = False
+    with open(log_path, "a") as log:
+        log.write(f"\n$ {' '.join(command)}\n")
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, text=True
+        )
+        assert process.stdout is not None
+
+        def pump() -> None:
+            for line in process.stdout:  # type: ignore[union-attr]
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        started = last_said = time.monotonic()
+        running = "starting"
+        while True:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                if time.monotonic() - last_said >= HEARTBEAT_SECONDS:
+                    print(f"  ... {running} ({time.monotonic() - started:.0f} s since the start)", flush=True)
+                    last_said = time.monotonic()
+                continue
+            if line is None:
+                break
+            log.write(line)
+            if PROGRESS_PREFIX in line:
+                message = line.split(PROGRESS_PREFIX, 1)[1].strip()
+                print(f"  {message}", flush=True)
+                last_said = time.monotonic()
+                task, _, state = message.partition(": ")
+                running = f"{task} is still running" if state == "running" else f"after {task}"
+                if ": FAILED" in message:
+                    failures.append(message)
+                if message.startswith("publish: success"):
+                    published = True
+        process.wait()
+    return RunOutcome(process.returncode, failures, published)
+
+
 def print_recommendations(dsn: str, songs: int = 3, per_song: int = 5) -> None:
     with closing(connect(dsn)) as db, db, db.cursor() as cursor:
         run_sql_file(cursor, "count_published_rows.sql")
@@ -139,11 +199,23 @@ def main(argv: list[str] | None = None) -> None:
     dsn, env = prepare(data)
     log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     airflow = str(Path(sys.executable).parent / "airflow")
-    print(f"running {DAG_ID} with {conf or 'its default params'}; log: {log_path}")
+    print(f"running {DAG_ID} with {conf or 'its default params'}; full log: {log_path}")
     started = time.monotonic()
     run_logged([airflow, "db", "migrate"], env, log_path)
-    run_logged([airflow, "dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log_path)
-    print(f"the DAG run succeeded in {time.monotonic() - started:.0f} s")
+    outcome = run_with_progress([airflow, "dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log_path)
+    seconds = time.monotonic() - started
+    if outcome.failures:
+        sys.exit(f"the DAG run failed after {seconds:.0f} s at {outcome.failures[0]}\nfull log: {log_path}")
+    if outcome.returncode != 0:
+        print("\n".join(log_path.read_text().splitlines()[-40:]), file=sys.stderr)
+        sys.exit(f"`airflow dags test` failed (exit {outcome.returncode}); full log: {log_path}")
+    if not outcome.published:
+        print(
+            f"skipped ({seconds:.0f} s): the live version was made from this very source with these params, "
+            "so every stage after check_source was skipped; PARAMS=force=true recomputes"
+        )
+    else:
+        print(f"the DAG run succeeded in {seconds:.0f} s")
 
     print_recommendations(dsn)
     print(f"\nOpen a SQL prompt on the published tables:\n  {psql_command(masked(dsn))}")

