@@ -148,6 +148,17 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
             "Recommendations per song",
             "How many similar songs are published for each song.",
         ),
+        "max_reject_rate": Param(
+            0.01,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Largest share of rejected lines",
+            description=(
+                "validate_extract stops the run, before any compute, when more than this share of the file's "
+                "lines were rejected (malformed, blank, bad encoding, ...). A number from 0 to 1."
+            ),
+        ),
         "max_drop": Param(
             0.5,
             type="number",
@@ -187,11 +198,16 @@ def spotify_recommendations():
         """Fingerprint the source; False (skip the rest) when it and the params were published already."""
         from contextlib import closing
 
-        from pipeline.download import fingerprint_source
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline.download import SourceUnusable, fingerprint_source
         from pipeline.run_history import is_already_published, last_published_run
         from warehouse.connection import airflow_dsn, connect
 
-        fingerprint = fingerprint_source(params["source_url"])
+        try:
+            fingerprint = fingerprint_source(params["source_url"])
+        except SourceUnusable as problem:  # a missing file or a 404 does not get better by trying again
+            raise AirflowFailException(str(problem)) from problem
         if params["force"]:
             return {"fingerprint": fingerprint}
         with closing(connect(airflow_dsn())) as connection:
@@ -203,9 +219,15 @@ def spotify_recommendations():
 
     @task
     def download(source: Any, params=None) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline.download import SourceUnusable
         from pipeline.download import download as fetch
 
-        return fetch(params["source_url"], settings.data_dir() / "downloads", source["fingerprint"]).path
+        try:
+            return fetch(params["source_url"], settings.data_dir() / "downloads", source["fingerprint"]).path
+        except SourceUnusable as problem:  # not a zip, no CSV in it, a wrong header, a 4xx: final
+            raise AirflowFailException(str(problem)) from problem
 
     extract = spark_job(
         "extract",
@@ -217,7 +239,8 @@ def spotify_recommendations():
         "validate_extract",
         "validate.py",
         ["--run-dir", RUN_DIR, "--stage", "extract", "--suites-dir", str(settings.EXPECTATIONS_DIR),
-         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}"],
+         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}",
+         "--max-reject-rate", "{{ params.max_reject_rate }}"],
         retries=0,  # bad data does not get better by trying again
     )  # fmt: skip
     minhash = spark_job("minhash", "minhash.py", ["--run-dir", RUN_DIR, "--num-perm", "{{ params.num_perm }}"])

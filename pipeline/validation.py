@@ -78,7 +78,10 @@ def _whole_batch(asset, add: Callable):
 
 def _summarise(result) -> dict[str, Any]:
     config = result.expectation_config
-    details = {k: result.result.get(k) for k in ("observed_value", "unexpected_count", "element_count")}
+    details = {
+        k: result.result.get(k)
+        for k in ("observed_value", "unexpected_count", "element_count", "partial_unexpected_list")
+    }
     return {
         "expectation": config.type,
         "description": config.description,
@@ -169,7 +172,11 @@ def failures(report: dict[str, Any]) -> list[str]:
     for suite in report["suites"]:
         for result in suite["results"]:
             if not result["success"]:
-                observed = {k: result[k] for k in ("observed_value", "unexpected_count") if k in result}
+                observed = {
+                    k: result[k]
+                    for k in ("observed_value", "unexpected_count", "partial_unexpected_list")
+                    if result.get(k) not in (None, [])
+                }
                 what = result["description"] or f"{result['expectation']} {result['kwargs']}"
                 lines.append(f"{suite['suite']}: {what} -> {observed}")
     return lines

@@ -11,9 +11,22 @@ Outputs, under the run folder's ``datasets/``:
   ``--min-playlists`` distinct playlists.
 - ``playlist_tracks`` (playlist_id, track_id): distinct pairs, for kept songs; a
   playlist is (user_id, playlistname).
-- ``rejects`` (line, reject_reason): every line that was not accepted, by reason
-  (``malformed_line``, ``blank_user_id``, ``blank_artist``, ``blank_track``).
+- ``rejects`` (line, reject_reason): every line that was not accepted, with the
+  first reason that applies, in this order:
+  ``invalid_encoding`` (the line is not valid UTF-8; its ``line`` is stored with
+  each invalid byte sequence replaced by U+FFFD), ``nul_byte`` (the line holds a
+  NUL character, which PostgreSQL text cannot store), ``malformed_line`` (not four
+  quoted fields), ``blank_user_id``, ``blank_artist``, ``blank_track``,
+  ``name_too_long`` (artist or track name over ``MAX_NAME_CHARS`` characters:
+  the published names' btree index could not hold it).
 and ``metrics/extract.json`` with the row accounting (rows read = accepted + rejected).
+
+A UTF-8 byte-order mark before the header is accepted. A file that is not the
+dataset zip, or whose first line is not the header (an empty file has none),
+fails before any Spark work with a one-line error naming the file.
+
+``main`` builds the session and stops it; ``run_extract`` does the IO on a
+given session (tests run it on theirs).
 
 Ids are 64-bit hashes of the normalised key, so a song keeps its track_id
 across refreshes; the validation suites check they are unique.
@@ -26,18 +39,33 @@ import shutil
 import sys
 import time
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
 
-CSV_MEMBER_NAME = "spotify_dataset.csv"
-EXPECTED_COLUMNS = ["user_id", "artistname", "trackname", "playlistname"]
-REJECT_REASONS = ["malformed_line", "blank_user_id", "blank_artist", "blank_track"]
+# In the order they are tried: a line gets the first that applies.
+REJECT_REASONS = [
+    "invalid_encoding",
+    "nul_byte",
+    "malformed_line",
+    "blank_user_id",
+    "blank_artist",
+    "blank_track",
+    "name_too_long",
+]
+# The longest artist or track name published. tracks_name_idx (include/sql/add_staging_constraints.sql)
+# is a btree on (fold_name(artist), fold_name(track)), whose rows may not exceed 2,704 bytes. A
+# character takes at most 4 bytes in UTF-8 and fold_name's unaccent turns one into at most 5 (e.g.
+# "㎮" -> "rad/s"): two folded names of 256 characters make 8 + 2 x (4 + 5 x 256) = 2,576 bytes.
+MAX_NAME_CHARS = 256
 
 # One quoted field: anything but a quote or a backslash, or a backslash escape
 # (written as an unrolled loop with possessive quantifiers: Java's regex engine
@@ -76,11 +104,16 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     """Parse data lines (column ``value``, header removed) into fields and a reject reason.
 
     Returns user_id, artistname, trackname, playlistname, line, reject_reason
-    (both null when the row is accepted).
+    (both null when the row is accepted). The reasons: the module docstring.
     """
     line = F.col("line")
-    # Two regex passes per line: the whole-line check, then every field at once.
-    raw_fields = F.when(line.rlike(LINE_PATTERN), F.regexp_extract_all(line, F.lit(FIELD_PATTERN), 1))
+    # Spark keeps a line's bytes as read: invalid UTF-8 and NUL pass through every string function
+    # and would only fail where the text leaves Spark (COPY into PostgreSQL, after all the compute).
+    is_valid_utf8 = F.col("is_valid_utf8")
+    has_nul = F.col("has_nul")
+    # Two regex passes per well-encoded line: the whole-line check, then every field at once.
+    is_parseable = is_valid_utf8 & ~has_nul & line.rlike(LINE_PATTERN)
+    raw_fields = F.when(is_parseable, F.regexp_extract_all(line, F.lit(FIELD_PATTERN), 1))
     fields = [
         F.when(F.col("raw_fields").isNotNull(), _unescape(F.col("raw_fields")[i])).alias(name)
         for i, name in enumerate(EXPECTED_COLUMNS)
@@ -90,20 +123,32 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     def is_blank(name: str) -> Column:
         return F.col(name).rlike(r"^\s*$")
 
+    def is_too_long(name: str) -> Column:
+        return F.length(name) > MAX_NAME_CHARS
+
     reason = (
-        F.when(~is_wellformed, "malformed_line")
+        F.when(~is_valid_utf8, "invalid_encoding")
+        .when(has_nul, "nul_byte")
+        .when(~is_wellformed, "malformed_line")
         .when(is_blank("user_id"), "blank_user_id")
         .when(is_blank("artistname"), "blank_artist")
         .when(is_blank("trackname"), "blank_track")
+        .when(is_too_long("artistname") | is_too_long("trackname"), "name_too_long")
     )
     return (
         lines.select(F.col("value").alias("line"))
-        .select("line", raw_fields.alias("raw_fields"))
-        .select(*fields, "line", "raw_fields")
+        .select(
+            "line",
+            F.is_valid_utf8(line).alias("is_valid_utf8"),
+            line.contains("\u0000").alias("has_nul"),
+        )
+        .select("line", "is_valid_utf8", "has_nul", raw_fields.alias("raw_fields"))
+        .select(*fields, "line", "is_valid_utf8", "has_nul", "raw_fields")
         .withColumn("reject_reason", reason)
-        # Only a rejected row keeps its line: accepted rows do not carry it through the job.
-        .withColumn("line", F.when(F.col("reject_reason").isNotNull(), F.col("line")))
-        .drop("raw_fields")
+        # Only a rejected row keeps its line: accepted rows do not carry it through the job. It is
+        # stored as valid UTF-8, so the rejects stay readable by any Parquet reader.
+        .withColumn("line", F.when(F.col("reject_reason").isNotNull(), F.make_valid_utf8(line)))
+        .drop("is_valid_utf8", "has_nul", "raw_fields")
     )
 
 
@@ -192,23 +237,30 @@ def count_by_reason(parsed: DataFrame) -> dict[str, int]:
 
 
 def unpack_csv(zip_path: Path, destination: Path) -> Path:
-    """Stream the CSV member out of the zip (Spark cannot read zip files)."""
+    """Stream the CSV member out of the zip (Spark cannot read zip files); a one-line error if it cannot."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path) as archive:
-        if CSV_MEMBER_NAME not in archive.namelist():
-            raise ValueError(f"{zip_path} holds {archive.namelist()}, not {CSV_MEMBER_NAME}")
-        with archive.open(CSV_MEMBER_NAME) as source, open(destination, "wb") as target:
-            shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            if CSV_MEMBER_NAME not in archive.namelist():
+                raise ValueError(f"{zip_path}: the zip holds {archive.namelist()}, not {CSV_MEMBER_NAME}")
+            # Reading a member to its end checks its CRC.
+            with archive.open(CSV_MEMBER_NAME) as source, open(destination, "wb") as target:
+                shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise ValueError(f"{zip_path}: not a complete, readable zip ({type(error).__name__}: {error})") from None
     return destination
 
 
 def check_header(csv_path: Path) -> str:
     """Fail clearly on a file that is not the dataset; return the header line (without a byte-order mark)."""
     with open(csv_path, encoding="utf-8-sig", errors="replace") as handle:
-        header = handle.readline().rstrip("\r\n")
-    columns = [part.strip().strip('"') for part in header.split(",")]
-    if columns != EXPECTED_COLUMNS:
-        raise ValueError(f"{csv_path}: header {header!r} does not name the columns {EXPECTED_COLUMNS}")
+        first_line = handle.readline(HEADER_MAX_BYTES)
+    if not first_line:
+        raise ValueError(f"{csv_path}: the file is empty: no header line")
+    header = first_line.rstrip("\r\n")
+    problem = header_problem(header)
+    if problem is not None:
+        raise ValueError(f"{csv_path}: {problem}")
     return header
 
 
@@ -223,14 +275,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
+    """The job's IO on ``spark``: unpack and check the CSV, extract, write the datasets and the metrics.
+
+    Returns the metrics. Leaves the session running (``main`` stops it).
+    """
     run = RunFolder(args.run_dir)
     started = time.monotonic()
     csv_path = unpack_csv(Path(args.source_zip), run.raw_file(CSV_MEMBER_NAME))
     header = check_header(csv_path)
 
-    spark = build_session()
     lines = spark.read.text(str(csv_path))
     parsed = parse_lines(data_lines(lines, header)).persist(StorageLevel.MEMORY_AND_DISK)
     accounting = count_by_reason(parsed)
@@ -265,8 +319,19 @@ def main(argv: list[str] | None = None) -> None:
     }
     run.write_metrics("extract", metrics)
     csv_path.unlink()
+    for frame in (parsed, spellings, pairs, playlist_keys):
+        frame.unpersist()  # the session may outlive this run (a test's does)
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    spark = build_session()
+    try:
+        metrics = run_extract(spark, args)
+    finally:
+        spark.stop()
     print(f"extract: {metrics}")
-    spark.stop()
 
 
 if __name__ == "__main__":

@@ -32,13 +32,17 @@ ACCOUNTING_COLUMNS = ["rows_read", "rows_accepted", "rows_rejected", "playlists_
 
 
 def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:
-    """One row: the extract job's row accounting, with one column per reject reason.
+    """One row: the extract job's row accounting, with one column per reject reason and the reject rate.
 
     Built from literals in the JVM, so no executor needs a Python worker (a cluster's may have none).
     """
     row = {name: int(metrics[name]) for name in ACCOUNTING_COLUMNS}
     row.update({f"rejected_{reason}": int(n) for reason, n in metrics["rows_rejected_by_reason"].items()})
-    return spark.range(1).select(*[F.lit(value).cast("long").alias(name) for name, value in row.items()])
+    reject_rate = row["rows_rejected"] / row["rows_read"] if row["rows_read"] else 0.0
+    return spark.range(1).select(
+        *[F.lit(value).cast("long").alias(name) for name, value in row.items()],
+        F.lit(reject_rate).cast("double").alias("reject_rate"),
+    )
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -49,6 +53,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--top-k", type=int, default=20, help="the run's top_k, a suite parameter (default 20)")
     parser.add_argument(
         "--min-playlists", type=int, default=2, help="the run's min_playlists, a suite parameter (default 2)"
+    )
+    parser.add_argument(
+        "--max-reject-rate",
+        type=float,
+        default=0.01,
+        help="the run's max_reject_rate, a suite parameter: the largest share of rejected lines (default 0.01)",
     )
     return parser.parse_args(argv)
 
@@ -64,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         # The extract job's row accounting is one of its outputs.
         frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
 
-    parameters = {"top_k": args.top_k, "min_playlists": args.min_playlists}
+    parameters = {"top_k": args.top_k, "min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
     report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.gx_project_root)
     run.write_validation(args.stage, report)
     run.write_metrics(f"validate_{args.stage}", {"seconds": round(time.monotonic() - started, 3)})

@@ -1,5 +1,6 @@
 """The extract job's transforms on hand-made lines with known answers."""
 
+import pytest
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -8,10 +9,17 @@ from spark_jobs import extract
 
 USER = "9cc0cfd4d7d7885102480dd99e7a90d6"
 OTHER_USER = "07f0fc3be95dcd878966b1f9572ff670"
+HEADER = '"user_id", "artistname", "trackname", "playlistname"'
 
 
 def lines(spark, *values):
     return spark.createDataFrame([(v,) for v in values], "value string")
+
+
+def byte_lines(spark, *values: bytes):
+    """Lines as raw bytes, kept as read (Spark's text reader does the same): invalid UTF-8 stays invalid."""
+    raw = spark.createDataFrame([(bytearray(v),) for v in values], "raw binary")
+    return raw.select(F.col("raw").cast("string").alias("value"))
 
 
 def test_parse_lines_reads_the_real_format(spark):
@@ -74,8 +82,108 @@ def test_count_by_reason_accounts_for_every_row(spark):
         "rows_read": 4,
         "rows_accepted": 2,
         "rows_rejected": 2,
-        "rows_rejected_by_reason": {"malformed_line": 1, "blank_user_id": 0, "blank_artist": 1, "blank_track": 0},
+        "rows_rejected_by_reason": {
+            "invalid_encoding": 0,
+            "nul_byte": 0,
+            "malformed_line": 1,
+            "blank_user_id": 0,
+            "blank_artist": 1,
+            "blank_track": 0,
+            "name_too_long": 0,
+        },
     }
+
+
+def test_invalid_utf8_and_nul_bytes_are_rejected_with_their_reason(spark):
+    parsed = extract.parse_lines(
+        byte_lines(
+            spark,
+            f'"{USER}","Good","Song","Mix"'.encode(),
+            f'"{USER}","Bad \xff Byte","Song","Mix"'.encode("latin-1"),
+            f'"{USER}","Artist","Cut \xc3","Mix"'.encode("latin-1"),  # a two-byte sequence without its end
+            f'"{USER}","Nul\x00Inside","Song","Mix"'.encode(),
+            f'"{USER}","Artist","Song","Play\x00list"'.encode(),
+        )
+    )
+    assert [row["reject_reason"] for row in parsed.collect()] == [
+        None,
+        "invalid_encoding",
+        "invalid_encoding",
+        "nul_byte",
+        "nul_byte",
+    ]
+
+
+def test_a_rejected_invalid_line_is_kept_as_valid_text(spark):
+    parsed = extract.parse_lines(byte_lines(spark, f'"{USER}","Bad \xff Byte","Song","Mix"'.encode("latin-1")))
+    assertDataFrameEqual(
+        extract.rejects_table(parsed),
+        [Row(line=f'"{USER}","Bad \ufffd Byte","Song","Mix"', reject_reason="invalid_encoding")],
+    )
+
+
+def test_names_up_to_the_limit_are_accepted_and_longer_ones_rejected(spark):
+    assert extract.MAX_NAME_CHARS == 256
+    at_limit, over = "é" * 256, "é" * 257  # characters, not bytes: each é is two bytes
+    parsed = extract.parse_lines(
+        lines(
+            spark,
+            f'"{USER}","{at_limit}","{at_limit}","Mix"',
+            f'"{USER}","{over}","Song","Mix"',
+            f'"{USER}","Artist","{over}","Mix"',
+            f'"{USER}","Artist","Song","{"p" * 10_000}"',  # playlist names are not published: no limit
+        )
+    )
+    assert [row["reject_reason"] for row in parsed.collect()] == [None, "name_too_long", "name_too_long", None]
+
+
+def test_the_first_reason_that_applies_is_given(spark):
+    parsed = extract.parse_lines(
+        byte_lines(
+            spark,
+            b'"only", "two\xff"',  # invalid and malformed
+            b'"only", "two\x00"',  # NUL and malformed
+            b'"","","","Mix"',  # every name blank
+            f'"{USER}","","{"t" * 300}","Mix"'.encode(),  # blank artist, track too long
+        )
+    )
+    assert [row["reject_reason"] for row in parsed.collect()] == [
+        "invalid_encoding",
+        "nul_byte",
+        "blank_user_id",
+        "blank_artist",
+    ]
+
+
+def test_the_header_is_dropped_with_or_without_a_byte_order_mark(spark):
+    data = f'"{USER}","A","B","C"'
+    kept = extract.data_lines(lines(spark, HEADER, data), HEADER)
+    kept_after_bom = extract.data_lines(lines(spark, "\ufeff" + HEADER, data), HEADER)
+    assert [row["value"] for row in kept.collect()] == [row["value"] for row in kept_after_bom.collect()] == [data]
+
+
+def test_check_header_accepts_a_byte_order_mark_and_crlf(tmp_path):
+    csv_path = tmp_path / "spotify_dataset.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n" + f'"{USER}","A","B","C"\r\n'.encode())
+    assert extract.check_header(csv_path) == HEADER
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty: no header line"),
+        (b'"user_id","artistname","trackname"\n', 'starts with \'"user_id","artistname","trackname"\', not'),
+        (b"x" * 100_000, "starts with 'xxxxx"),
+    ],
+)
+def test_check_header_fails_in_one_line_naming_the_file(tmp_path, content, problem):
+    csv_path = tmp_path / "spotify_dataset.csv"
+    csv_path.write_bytes(content)
+    with pytest.raises(ValueError) as failure:
+        extract.check_header(csv_path)
+    message = str(failure.value)
+    assert message.startswith(f"{csv_path}: ") and problem in message
+    assert "\n" not in message and len(message) < 500
 
 
 def test_normalisation_follows_the_seeds_rules(spark):

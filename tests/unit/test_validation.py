@@ -50,12 +50,29 @@ def test_the_accounting_identity_is_checked(spark):
         "rows_read": 10, "rows_accepted": 8, "rows_rejected": 1,  # one row unaccounted for
         "playlists_by_name": 3, "playlists_by_id": 3, "rejected_malformed_line": 1,
         "rejected_blank_user_id": 0, "rejected_blank_artist": 0, "rejected_blank_track": 0,
+        "rejected_invalid_encoding": 0, "rejected_nul_byte": 0, "rejected_name_too_long": 0, "reject_rate": 0.1,
     }  # fmt: skip
     frames = {
         "extract_accounting": spark.createDataFrame([accounting]),
         "rejects": spark.createDataFrame([("garbage", "malformed_line")], "line string, reject_reason string"),
     }
-    report = validate_dataframes(suites, frames)
+    report = validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.2})
     assert failures(report) == [
         "extract_accounting: rows read = rows accepted + rows rejected -> {'observed_value': 1}"
     ]
+
+
+def test_a_file_that_is_mostly_rejected_stops_at_the_reject_rate(spark):
+    # 98.5% of the lines rejected (a file whose quotes were stripped), everything else consistent.
+    suites = [s for s in load_suites(EXPECTATIONS_DIR / "extract") if s["meta"]["dataset"] == "extract_accounting"]
+    accounting = {
+        "rows_read": 1000, "rows_accepted": 15, "rows_rejected": 985, "playlists_by_name": 3, "playlists_by_id": 3,
+        "rejected_malformed_line": 985, "rejected_blank_user_id": 0, "rejected_blank_artist": 0,
+        "rejected_blank_track": 0, "rejected_invalid_encoding": 0, "rejected_nul_byte": 0,
+        "rejected_name_too_long": 0, "reject_rate": 0.985,
+    }  # fmt: skip
+    rejects = spark.createDataFrame([("garbage", "malformed_line")] * 985, "line string, reject_reason string")
+    frames = {"extract_accounting": spark.createDataFrame([accounting]), "rejects": rejects}
+    failed = failures(validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.01}))
+    assert len(failed) == 1 and "at most max_reject_rate" in failed[0] and "0.985" in failed[0]
+    assert failures(validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.99})) == []
