@@ -13,14 +13,14 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse test test-unit test-faults lint format stop-warehouse sql clean
+.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse bench-web test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
 	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset); PARAMS=\"top_k=50 force=true\""
-	@echo "make airflow - Airflow UI on http://localhost:8080 (standalone) with the demo configuration"
-	@echo "make web   - the lookup page on http://127.0.0.1:5000 (PORT=...)"
-	@echo "make test   - all tests, tier by tier (unit, spark-submit and DAG, end to end)"
+	@echo "make airflow - Airflow UI on http://localhost:8080 (AIRFLOW_PORT=...), runs by hand, the demo configuration"
+	@echo "make web   - the lookup page on http://127.0.0.1:5000 under gunicorn (PORT=...; SPOTIFY_RECS_WEB_WORKERS, _THREADS, _POOL_SIZE)"
+	@echo "make test   - all tests, tier by tier (unit, spark-submit, end to end, faults)"
 	@echo "make test-unit - the fast tests only"
 	@echo "make test-faults - the fault-injection suite only"
 	@echo "make lint   - ruff check, format check and mypy"
@@ -28,6 +28,7 @@ help:
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
 	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --dag\")"
 	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
+	@echo "make bench-web       - the lookup page under gunicorn: requests/s and latency of /api/recommendations, 50 clients"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
@@ -43,7 +44,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 # SOURCE_URL and PARAMS reach the runner through the environment, never spliced into a shell command.
-export SOURCE_URL PARAMS DEMO_ROWS
+AIRFLOW_PORT ?= 8080
+export SOURCE_URL PARAMS DEMO_ROWS AIRFLOW_PORT
 
 demo: venv
 	$(PY) -m devtools.local_run --sample-rows "$$DEMO_ROWS" --params "$$PARAMS"
@@ -91,7 +93,7 @@ web: venv
 	$(PY) -m webapp
 
 airflow: venv
-	$(PY) -m devtools.local_airflow
+	$(PY) -m devtools.local_airflow --port "$$AIRFLOW_PORT"
 
 versions: venv
 	$(PY) -m warehouse.versions list
@@ -107,3 +109,6 @@ bench: venv
 
 bench-warehouse: venv
 	$(PY) -m benchmarks.bench_warehouse $(BENCH_ARGS)
+
+bench-web: venv
+	$(PY) -m benchmarks.bench_web $(BENCH_ARGS)

@@ -42,6 +42,16 @@ class Setting:
             raise ValueError(f"{self.name} must be at least 1, got {value}")
         return value
 
+    def positive_number(self) -> float:
+        text = self.raw()
+        try:
+            value = float(text or "")
+        except ValueError:
+            raise ValueError(f"{self.name} must be a number, got {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"{self.name} must be a positive number, got {text!r}")
+        return value
+
 
 DATA_DIR = Setting(
     "SPOTIFY_RECS_DATA_DIR", "data", "data directory: downloads, run folders, the embedded PostgreSQL, Airflow home"
@@ -59,6 +69,15 @@ SPARK_TOTAL_EXECUTOR_CORES = Setting(
 )
 READER_USER = Setting("SPOTIFY_RECS_READER_USER", "music_reader", "the role the lookup page reads as")
 READER_PASSWORD = Setting("SPOTIFY_RECS_READER_PASSWORD", None, "its password, where the server asks for one")
+WEB_WORKERS = Setting("SPOTIFY_RECS_WEB_WORKERS", "2", "make web: gunicorn worker processes")
+WEB_THREADS = Setting("SPOTIFY_RECS_WEB_THREADS", "8", "make web: threads per worker (one request at a time each)")
+WEB_POOL_SIZE = Setting("SPOTIFY_RECS_WEB_POOL_SIZE", "8", "the lookup page's database connections per worker, at most")
+WEB_POOL_TIMEOUT = Setting(
+    "SPOTIFY_RECS_WEB_POOL_TIMEOUT", "3", "seconds a request waits for a free connection before answering 503"
+)
+WEB_STATEMENT_TIMEOUT = Setting(
+    "SPOTIFY_RECS_WEB_STATEMENT_TIMEOUT", "5", "seconds one query of the lookup page may run before answering 503"
+)
 
 ALL = (
     DATA_DIR,
@@ -73,6 +92,11 @@ ALL = (
     SPARK_TOTAL_EXECUTOR_CORES,
     READER_USER,
     READER_PASSWORD,
+    WEB_WORKERS,
+    WEB_THREADS,
+    WEB_POOL_SIZE,
+    WEB_POOL_TIMEOUT,
+    WEB_STATEMENT_TIMEOUT,
 )
 
 
@@ -116,3 +140,24 @@ def spark_resources() -> dict[str, Any]:
 
 def reader_credentials() -> tuple[str, str | None]:
     return READER_USER.raw() or "music_reader", READER_PASSWORD.raw()
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How ``make web`` serves the lookup page: gunicorn's processes and threads, and each worker's pool."""
+
+    workers: int
+    threads: int
+    pool_size: int
+    pool_timeout: float
+    statement_timeout: float
+
+
+def web_settings() -> WebSettings:
+    return WebSettings(
+        workers=WEB_WORKERS.positive_int(),
+        threads=WEB_THREADS.positive_int(),
+        pool_size=WEB_POOL_SIZE.positive_int(),
+        pool_timeout=WEB_POOL_TIMEOUT.positive_number(),
+        statement_timeout=WEB_STATEMENT_TIMEOUT.positive_number(),
+    )

@@ -7,7 +7,12 @@ and lives in ``include/sql/webapp/``, every input is length-limited.
 
 Pages: ``/`` (search form, results, "did you mean"), ``/surprise`` (a random
 song). JSON: ``/api/search?q=``, ``/api/recommendations?artist=&track=&n=&same_artist=``
-(or ``track_id=``), ``/api/random``; 400 for bad parameters, 404 for unknown songs.
+(or ``track_id=``), ``/api/random``; 400 naming the parameter for bad input, 404
+for unknown songs, 503 with ``Retry-After`` when the database cannot answer
+(nothing published yet, busy, down).
+
+Modules: ``app`` (routes, input checks), ``catalogue`` (the connection pool and
+the queries), ``server`` (gunicorn, for ``make web`` / ``python -m webapp``).
 """
 
 from __future__ import annotations

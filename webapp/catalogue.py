@@ -1,19 +1,73 @@
-"""Read-only access to the published songs and recommendations (no Flask here)."""
+"""Read-only access to the published songs and recommendations (no Flask here).
+
+``Catalogue(dsn)`` keeps a pool of psycopg 3 connections (``psycopg_pool``) as
+the reader role: each query is its own read-only transaction with a statement
+timeout, and every query lives in ``include/sql/webapp/``. ``with
+catalogue.session() as db:`` waits for a free connection at most
+``pool_timeout`` seconds and runs the page's queries on it (``db.find(...)``).
+
+When the database cannot answer, a session raises ``Unavailable`` (with a
+message for people and a ``retry_after`` in seconds), never a driver error:
+``NothingPublished`` (no ``music`` tables, or no reader role yet),
+``DatabaseBusy`` (statement or lock timeout, every connection in use) and
+``DatabaseDown`` (the server cannot be reached or dropped the connection).
+"""
 
 from __future__ import annotations
 
 import random
+import re
+import select
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any, Self
 
-import psycopg2
-import psycopg2.extras
-import psycopg2.pool
+import psycopg
+import psycopg.errors
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.settings import SQL_DIR
 
 QUERIES = {path.stem: path.read_text() for path in (SQL_DIR / "webapp").glob("*.sql")}
 SMALLEST_ID = -(2**63)
+
+# The pool retries a failed connection in the background with a doubling delay until this many seconds
+# have passed; kept short so that, once the database is back, the delay between attempts stays a few seconds.
+RECONNECT_TIMEOUT = 10.0
+# While the pool's latest attempt to connect has failed, a request waits only this long for a connection
+# instead of the whole pool timeout: the answer is known (503) and waiting would only hold a server thread.
+WAIT_WHILE_DISCONNECTED = 0.1
+# How long a catalogue trusts the live version's top_k: it changes only when a version is published, and a
+# value a few seconds old only bounds `n` by the previous version's; reading it for every request would cost
+# a query each.
+TOP_K_SECONDS = 5.0
+# A connection refused for these reasons means the publishing pipeline has not created them yet
+# (libpq reports connection failures as text only, without a SQLSTATE).
+NOT_CREATED_YET = re.compile(r'(role|database) "[^"]*" does not exist')
+
+
+class Unavailable(Exception):
+    """The catalogue cannot answer now; ``message`` says why, for people; retry after ``retry_after`` seconds."""
+
+    message = "The song database cannot answer right now."
+    retry_after = 10
+
+
+class NothingPublished(Unavailable):
+    message = "Nothing is published yet: run the pipeline first (make demo)."
+    retry_after = 60
+
+
+class DatabaseBusy(Unavailable):
+    message = "The song database is busy (a publish may be under way): try again in a few seconds."
+    retry_after = 2
+
+
+class DatabaseDown(Unavailable):
+    message = "The song database cannot be reached right now: try again shortly."
+    retry_after = 10
 
 
 @dataclass(frozen=True)
@@ -24,8 +78,10 @@ class Song:
     playlist_count: int
 
     def as_json(self) -> dict:
-        # Ids are 64-bit: JavaScript numbers lose digits past 2^53, so they travel as strings.
-        return {**asdict(self), "track_id": str(self.track_id)}
+        # Ids are 64-bit: JavaScript numbers lose digits past 2^53, so they travel as strings. (Written out:
+        # dataclasses.asdict deep-copies every field, a good part of an answer's time.)
+        return {"track_id": str(self.track_id), "artist": self.artist, "track": self.track,
+                "playlist_count": self.playlist_count}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,27 +106,83 @@ def like_pattern(text: str) -> str:
     return "%" + "%".join(words) + "%"
 
 
-class Catalogue:
-    def __init__(self, dsn: str, max_connections: int = 8) -> None:
-        """``dsn``: a libpq connection string for the reader role."""
-        self._pool = psycopg2.pool.ThreadedConnectionPool(
-            1, max_connections, dsn, options="-c default_transaction_read_only=on -c statement_timeout=5000"
-        )
+class ConnectAttempts:
+    """How the pool's latest attempt to connect ended. The pool connects in background threads and tells a
+    waiting request only that it timed out; this says whether the database was busy or refused us."""
 
-    @contextmanager
-    def _cursor(self):
-        connection = self._pool.getconn()
-        try:
-            with connection.cursor() as cursor:
-                yield cursor
-        finally:
-            connection.rollback()
-            self._pool.putconn(connection)
+    def __init__(self) -> None:
+        self.last_error: psycopg.OperationalError | None = None
 
-    def _songs(self, query_name: str, **params) -> list[Song]:
-        with self._cursor() as cursor:
-            cursor.execute(QUERIES[query_name], params)
-            return [Song(*row) for row in cursor.fetchall()]
+    def connection_class(self) -> type[psycopg.Connection[Any]]:
+        """A connection class for the pool that reports each attempt's outcome here."""
+        attempts = self
+
+        class ReportingConnection(psycopg.Connection[Any]):
+            @classmethod
+            def connect(cls, *args: Any, **kwargs: Any) -> Self:
+                try:
+                    connection = super().connect(*args, **kwargs)
+                except psycopg.OperationalError as error:
+                    attempts.last_error = error
+                    raise
+                attempts.last_error = None
+                return connection
+
+        return ReportingConnection
+
+
+def check_idle_connection(connection: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection before lending it, without a round trip to the server.
+
+    An idle connection never has anything to read, unless the server has ended it (restart, shutdown,
+    ``pg_terminate_backend``, idle timeout): then its goodbye or end of file is waiting, and the pool
+    replaces the connection instead of failing a request with it. (``ConnectionPool.check_connection``
+    asks the server instead: one more round trip per request, which cut the page's throughput by about a
+    quarter in ``make bench-web``.)
+    """
+    if connection.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    poller = select.poll()  # not select.select: a busy worker's descriptors can pass select's limit of 1024
+    poller.register(connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        connection.close()  # closed, the pool drops it and opens another
+        raise psycopg.OperationalError("the server has ended this connection")
+
+
+def unavailable_reason(error: psycopg.Error) -> Unavailable | None:
+    """What a driver error means for a reader, or None when it is not about the database's state (a bug)."""
+    if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.InvalidSchemaName):
+        return NothingPublished()
+    # Statement timeout (QueryCanceled), lock timeout, deadlock: the data is there but locked for now.
+    busy = (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable, psycopg.errors.TransactionRollback)
+    if isinstance(error, busy):
+        return DatabaseBusy()
+    if isinstance(error, psycopg.OperationalError):
+        return NothingPublished() if NOT_CREATED_YET.search(str(error)) else DatabaseDown()
+    return None
+
+
+@dataclass
+class TopK:
+    """The live version's top_k as last read, and when (``time.monotonic()``)."""
+
+    value: int = 0
+    read_at: float = -TOP_K_SECONDS
+
+    def is_fresh(self) -> bool:
+        return time.monotonic() - self.read_at < TOP_K_SECONDS
+
+
+class Session:
+    """The page's queries, on one connection (``Catalogue.session()``)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], top_k: TopK) -> None:
+        self._cursor = cursor
+        self._top_k = top_k
+
+    def _songs(self, query_name: str, **params: Any) -> list[Song]:
+        self._cursor.execute(QUERIES[query_name], params)
+        return [Song(*row) for row in self._cursor.fetchall()]
 
     def search(self, text: str, limit: int) -> list[Song]:
         return self._songs("search_tracks", pattern=like_pattern(text), limit=limit)
@@ -91,19 +203,82 @@ class Catalogue:
         return found[0] if found else next(iter(self._songs("random_track", start=SMALLEST_ID)), None)
 
     def recommendations(self, song: Song, limit: int, include_same_artist: bool) -> list[Recommendation]:
-        with self._cursor() as cursor:
-            cursor.execute(
-                QUERIES["recommendations_for_track"],
-                {"track_id": song.track_id, "limit": limit, "include_same_artist": include_same_artist},
-            )
-            return [Recommendation(row[0], Song(*row[1:5]), row[5], row[6]) for row in cursor.fetchall()]
+        self._cursor.execute(
+            QUERIES["recommendations_for_track"],
+            {"track_id": song.track_id, "limit": limit, "include_same_artist": include_same_artist},
+        )
+        return [Recommendation(row[0], Song(*row[1:5]), row[5], row[6]) for row in self._cursor.fetchall()]
 
     def top_k(self) -> int:
-        """The live version's recommendations per song (0 when nothing is published)."""
+        """The live version's recommendations per song (0 when nothing is published), read again after
+        ``TOP_K_SECONDS``."""
+        if not self._top_k.is_fresh():
+            self._cursor.execute(QUERIES["published_top_k"])
+            row = self._cursor.fetchone()
+            self._top_k.value, self._top_k.read_at = (row[0] if row else 0), time.monotonic()
+        return self._top_k.value
+
+
+class Catalogue:
+    """The published catalogue, read through a pool of read-only connections; safe to share between threads."""
+
+    def __init__(self, dsn: str, pool_size: int = 8, pool_timeout: float = 3.0, statement_timeout: float = 5.0) -> None:
+        """``dsn``: a libpq connection string for the reader role. At most ``pool_size`` connections; a
+        request waits ``pool_timeout`` seconds for one; a query runs ``statement_timeout`` seconds at most.
+
+        Nothing is connected here: the pool connects in the background, so the page starts even when the
+        database is down or nothing is published yet, and answers 503 until it can read.
+        """
+        self._attempts = ConnectAttempts()
+        self._top_k = TopK()
+        milliseconds = max(round(statement_timeout * 1000), 1)
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            dsn,
+            connection_class=self._attempts.connection_class(),
+            # Each query is its own transaction, read-only for the server; autocommit saves the BEGIN and
+            # COMMIT round trips a single SELECT does not need.
+            kwargs={
+                "autocommit": True,
+                "options": f"-c default_transaction_read_only=on -c statement_timeout={milliseconds}",
+            },
+            min_size=1,
+            max_size=pool_size,
+            timeout=pool_timeout,
+            # A connection the server has ended (restart, failover) is replaced before a request uses it.
+            check=check_idle_connection,
+            reconnect_timeout=RECONNECT_TIMEOUT,
+            name="lookup-page",
+            open=True,
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        timeout = WAIT_WHILE_DISCONNECTED if self._attempts.last_error is not None else None
+        try:
+            with self._pool.connection(timeout=timeout) as connection:
+                yield connection
+        except PoolTimeout:
+            failed = self._attempts.last_error
+            raise (DatabaseBusy() if failed is None else unavailable_reason(failed) or DatabaseDown()) from None
+
+    @contextmanager
+    def _cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        try:
+            with self._connection() as connection, connection.cursor() as cursor:
+                yield cursor
+        except psycopg.Error as error:
+            reason = unavailable_reason(error)
+            if reason is None:
+                raise
+            raise reason from error
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Queries on one connection of the pool, given back at the end of the block: a request's few
+        queries cost one wait for a connection, not one each. Raises ``Unavailable`` when the database
+        cannot answer, inside the block too."""
         with self._cursor() as cursor:
-            cursor.execute(QUERIES["published_top_k"])
-            row = cursor.fetchone()
-        return row[0] if row else 0
+            yield Session(cursor, self._top_k)
 
     def close(self) -> None:
-        self._pool.closeall()
+        self._pool.close()

@@ -57,3 +57,29 @@ def test_the_demo_shows_each_task_as_it_runs_then_a_second_run_says_it_skipped(d
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "  extract: running" not in second.stdout.splitlines()
     assert any(line.startswith("skipped (") and "PARAMS=force=true" in line for line in second.stdout.splitlines())
+
+
+def test_a_wrong_url_fails_at_once_in_one_line_naming_the_cause(demo, tmp_path):
+    missing = tmp_path / "no-such-file.zip"
+    result = demo("--source-url", missing.as_uri())
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    last = result.stderr.strip().splitlines()
+    assert last[0].startswith("the DAG run failed after ") and "check_source: FAILED" in last[0]
+    assert str(missing) in last[0]
+    assert "  download: running" not in result.stdout.splitlines()  # failed at once: no retry, nothing after
+
+
+def test_make_run_passes_source_url_and_params_to_the_runner_as_data_never_to_the_shell(tmp_path):
+    marker = tmp_path / "injected"
+    hostile = f"x'; touch {marker}; echo '"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "MAKE"))}
+    env.update(SPOTIFY_RECS_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run", f"SOURCE_URL={hostile}", f"PARAMS=top_k=5 $(touch {marker})",
+         f"DATA_DIR={tmp_path / 'data'}"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert not marker.exists()
+    assert result.returncode != 0  # the URL is refused by the DAG's params: a failed run fails make
+    subprocess.run([sys.executable, "-m", "warehouse.embedded", "stop", "--data-dir", str(tmp_path / "data")])

@@ -1,6 +1,6 @@
 """The lookup page's routes and JSON API against a real PostgreSQL holding a published sample."""
 
-import psycopg2
+import psycopg
 import pytest
 
 from tests.integration.webapp_data import (
@@ -135,7 +135,7 @@ def test_surprise_redirects_to_a_song_keeping_the_options(client):
 
 
 def test_the_app_cannot_write(catalogue):
-    with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), catalogue._cursor() as cursor:
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), catalogue._cursor() as cursor:
         cursor.execute("delete from music.recommendations")
 
 
@@ -146,8 +146,10 @@ def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
     empty = Catalogue(create_database(warehouse_dsn, "empty_warehouse"))
     try:
         client = create_app(empty).test_client()
-        assert client.get("/api/search?q=bjork").status_code == 503
+        api = client.get("/api/search?q=bjork")
+        assert api.status_code == 503 and "Nothing is published yet" in api.json["error"]
         page = client.get("/")
         assert page.status_code == 503 and "Nothing is published yet" in page.get_data(as_text=True)
+        assert int(api.headers["Retry-After"]) > 0 and int(page.headers["Retry-After"]) > 0
     finally:
         empty.close()

@@ -8,7 +8,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from pipeline.settings import PROJECT_ROOT
+from tests.services import create_database
+from warehouse.connection import with_user
 from webapp import create_app
+from webapp.catalogue import Catalogue
 
 pytestmark = pytest.mark.integration
 
@@ -21,13 +24,28 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server_url(catalogue):
+def serve(catalogue):
     server = make_server("127.0.0.1", 0, create_app(catalogue), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def server_url(catalogue):
+    server = serve(catalogue)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def empty_server_url(warehouse_dsn):
+    """The page over a database where nothing is published."""
+    empty = Catalogue(with_user(create_database(warehouse_dsn, "browser_nothing_published"), "music_reader"))
+    server = serve(empty)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    empty.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +124,16 @@ def test_a_song_that_is_not_found_gets_suggestions_not_an_error(page, server_url
     with page.expect_navigation():
         page.click("#not-found a >> nth=0")
     assert page.locator("#results h2").inner_text() == "Karma Police by Radiohead"
+
+
+def test_before_anything_is_published_the_page_says_so_and_typing_breaks_nothing(page, empty_server_url):
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(error))
+    response = page.goto(empty_server_url)
+    assert response is not None and response.status == 503
+    assert page.locator("[role=alert]").inner_text() == "Nothing is published yet: run the pipeline first (make demo)."
+    with page.expect_response(lambda answer: "/api/search" in answer.url) as search:
+        page.fill("#artist", "bjo")
+    assert search.value.status == 503
+    assert page.locator("#suggestions").is_hidden()
+    assert script_errors == []

@@ -7,7 +7,17 @@ import pytest
 from pipeline import settings
 from pipeline.settings import PROJECT_ROOT
 
-CODE_FOLDERS = ("dags", "pipeline", "spark_jobs", "similarity", "warehouse", "webapp", "devtools", "benchmarks")
+CODE_FOLDERS = (
+    "dags",
+    "pipeline",
+    "spark_jobs",
+    "similarity",
+    "warehouse",
+    "alerts",
+    "webapp",
+    "devtools",
+    "benchmarks",
+)
 SETTING_NAME = re.compile(r"SPOTIFY_RECS_[A-Z_]+[A-Z]")
 
 
@@ -78,3 +88,20 @@ def test_spark_resources_leave_out_what_is_not_set(monkeypatch):
     for name in ("SPOTIFY_RECS_SPARK_EXECUTOR_CORES", "SPOTIFY_RECS_SPARK_TOTAL_EXECUTOR_CORES"):
         monkeypatch.delenv(name, raising=False)
     assert settings.spark_resources() == {"driver_memory": "4g", "executor_memory": "6g"}
+
+
+def test_web_settings_have_their_defaults_and_take_fractions_of_seconds(monkeypatch):
+    for name in ("WORKERS", "THREADS", "POOL_SIZE", "POOL_TIMEOUT", "STATEMENT_TIMEOUT"):
+        monkeypatch.delenv(f"SPOTIFY_RECS_WEB_{name}", raising=False)
+    assert settings.web_settings() == settings.WebSettings(
+        workers=2, threads=8, pool_size=8, pool_timeout=3.0, statement_timeout=5.0
+    )
+    monkeypatch.setenv("SPOTIFY_RECS_WEB_POOL_TIMEOUT", "0.25")
+    assert settings.web_settings().pool_timeout == 0.25
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_web_timeouts_must_be_positive_numbers(monkeypatch, value):
+    monkeypatch.setenv("SPOTIFY_RECS_WEB_STATEMENT_TIMEOUT", value)
+    with pytest.raises(ValueError, match="SPOTIFY_RECS_WEB_STATEMENT_TIMEOUT must be a"):
+        settings.web_settings()
