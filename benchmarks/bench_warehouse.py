@@ -19,7 +19,6 @@ Prints a table and writes it as JSON (``--json``).
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 import subprocess
@@ -32,11 +31,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from benchmarks.report import print_figures
 from pipeline.publish import copy_parquet, run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import data_dir
 from warehouse.connection import connect, sqlalchemy_url
-from warehouse.embedded import start
+from warehouse.embedded import ensure_database, start
 
 LOOKUP_QUERY = """
 select recommendations.rank, recommended.artist, recommended.track, recommendations.similarity
@@ -173,19 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    from psycopg2.extensions import make_dsn
-
     from warehouse.embedded import psql_command
 
-    warehouse_dsn = start(data_dir() / "postgres")
-    admin = connect(make_dsn(warehouse_dsn, dbname="postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("select 1 from pg_database where datname = %s", (args.database,))
-        if cursor.fetchone() is None:
-            cursor.execute(f'create database "{args.database}"')
-    admin.close()
-    dsn = make_dsn(warehouse_dsn, dbname=args.database)
+    dsn = ensure_database(start(data_dir() / "postgres"), args.database)
 
     with tempfile.TemporaryDirectory(dir=data_dir()) as scratch:
         run_dir = Path(scratch)
@@ -196,11 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         figures.update(bench_copy(dsn, run_dir, rows, shlex.split(psql_command(dsn))[0]))
         figures.update(bench_lookups(dsn, run_dir, args.tracks, args.lookups, seed=11))
 
-    width = max(len(name) for name in figures)
-    for name, value in figures.items():
-        print(f"{name:<{width}}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print_figures(figures, args.json)
 
 
 if __name__ == "__main__":

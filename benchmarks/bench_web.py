@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import select
 import statistics
@@ -35,29 +34,21 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
-from psycopg2.extensions import make_dsn
 
 from benchmarks.bench_warehouse import ARTISTS_PER_SONG, write_datasets
+from benchmarks.report import print_figures
 from pipeline.publish import run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import data_dir, web_settings
 from warehouse.connection import airflow_connection_json, connect, sqlalchemy_url
-from warehouse.embedded import start
+from warehouse.embedded import ensure_database, start
 
 START_SECONDS = 120
 
 
 def bench_database(name: str) -> str:
     """The DSN of database ``name`` on the embedded PostgreSQL under the data directory (created if missing)."""
-    warehouse_dsn = start(data_dir() / "postgres")
-    admin = connect(make_dsn(warehouse_dsn, dbname="postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("select 1 from pg_database where datname = %s", (name,))
-        if cursor.fetchone() is None:
-            cursor.execute(f'create database "{name}"')
-    admin.close()
-    return make_dsn(warehouse_dsn, dbname=name)
+    return ensure_database(start(data_dir() / "postgres"), name)
 
 
 def live_dag_run_id(dsn: str) -> str | None:
@@ -207,11 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         "non_2xx": sum(not_2xx.values()),
         "non_2xx_by_status": not_2xx,
     }
-    width = max(len(name) for name in figures)
-    for name, value in figures.items():
-        print(f"{name:<{width}}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    print_figures(figures, args.json)
 
 
 if __name__ == "__main__":

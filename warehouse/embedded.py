@@ -38,15 +38,19 @@ def _server(pgdata: Path, keep_running: bool):
 def start(pgdata: Path, keep_running: bool = True) -> str:
     """Start (or find running) the server, create the database ``warehouse``; return its DSN."""
     info = _server(pgdata, keep_running).get_postmaster_info()
-    server_dsn = make_dsn(host=str(info.socket_dir), port=info.port, user=USER, dbname="postgres")
-    admin = connect(server_dsn)
+    return ensure_database(make_dsn(host=str(info.socket_dir), port=info.port, user=USER), DATABASE)
+
+
+def ensure_database(dsn: str, name: str) -> str:
+    """The DSN of the database ``name`` on the server of ``dsn``, created when it is missing."""
+    admin = connect(make_dsn(dsn, dbname="postgres"))
     admin.autocommit = True
     with admin.cursor() as cursor:
-        run_sql_file(cursor, "database_exists.sql", {"name": DATABASE})
+        run_sql_file(cursor, "database_exists.sql", {"name": name})
         if not cursor.fetchone()[0]:
-            run_sql_file(cursor, "create_database.sql", name=DATABASE)
+            run_sql_file(cursor, "create_database.sql", name=name)
     admin.close()
-    return make_dsn(server_dsn, dbname=DATABASE)
+    return make_dsn(dsn, dbname=name)
 
 
 def stop(pgdata: Path) -> None:
