@@ -16,6 +16,8 @@ export GX_ANALYTICS_ENABLED := false
 .PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse bench-web test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
+	@echo "make help   - this list"
+	@echo "make venv   - create .venv from the pinned requirements (every other target does it first)"
 	@echo "make demo   - generate a sample, run the whole DAG into an embedded PostgreSQL, print recommendations"
 	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset); PARAMS=\"top_k=50 force=true\""
 	@echo "make airflow - Airflow UI on http://localhost:8080 (AIRFLOW_PORT=...), runs by hand, the demo configuration"

@@ -38,6 +38,7 @@ BLANK_TRACK_RATE = 0.0002
 BLANK_PLAYLIST_RATE = 0.0001
 SPELLING_VARIANT_RATE = 0.05
 MALFORMED_LINES_PER_ROW = 1 / 10_000
+EXAMPLE_ARTIST, EXAMPLE_TRACK = "Björk", "Jóga"  # the lookup page's placeholders
 STARRED_USER_SHARE = 0.4
 IN_GENRE_SHARE = 0.85
 
@@ -104,7 +105,7 @@ _WORDS = [
 # Real names the dataset contains plenty of: non-ASCII letters, quotes,
 # backslashes, commas and ampersands inside fields.
 _SPECIAL_ARTISTS = [
-    "Björk",
+    "Björk",  # (at an even index: never drawn; it is EXAMPLE_ARTIST, artist 0)
     "Sigur Rós",
     "Mötley Crüe",
     "Beyoncé",
@@ -204,6 +205,10 @@ def _build_catalogue(rng: np.random.Generator, rows: int) -> Catalogue:
     ranks = rng.permutation(song_count) + 1
     song_weight = 1.0 / ranks**1.05
     song_genre = rng.integers(0, genre_count, song_count)
+    # The lookup page's example ("e.g. Björk", "e.g. Jóga") is the catalogue's biggest hit, so it is found in
+    # every sample. Set after the random draws, so the rest of a sample stays as it was for its seed.
+    hit = int(np.argmax(song_weight))
+    artist_names[0], song_artist[hit], track_names[hit] = EXAMPLE_ARTIST, 0, EXAMPLE_TRACK
     return Catalogue(artist_names, track_names, song_artist, song_genre, song_weight)
 
 

@@ -153,3 +153,11 @@ def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
         assert int(api.headers["Retry-After"]) > 0 and int(page.headers["Retry-After"]) > 0
     finally:
         empty.close()
+
+
+def test_the_page_names_its_icon_and_the_icon_is_served(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).startswith("<svg")

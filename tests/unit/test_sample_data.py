@@ -70,3 +70,20 @@ def test_it_sprinkles_the_real_datas_traps(sample):
     assert any("\\" in r[1] or "\\" in r[2] for r in wellformed)  # backslashes inside fields
     assert any("," in r[1] or "," in r[2] for r in wellformed)  # commas inside fields
     assert any(not r[1].isascii() for r in wellformed)  # non-ASCII names
+
+
+@pytest.mark.parametrize("rows", [3_000, ROWS])
+def test_the_pages_example_song_is_a_hit_of_every_sample(tmp_path, rows):
+    # The lookup page suggests "e.g. Björk" / "e.g. Jóga": in the demo's data it must be found.
+    path = write_sample_zip(tmp_path / "sample.zip", rows, seed=42)
+    with zipfile.ZipFile(path) as archive:
+        lines = archive.read(CSV_MEMBER_NAME).decode("utf-8").splitlines()[1:]
+    playlists = set()
+    for line in lines:
+        try:
+            user, artist, track, playlist = parse(line)
+        except ValueError:
+            continue  # the sample's malformed lines
+        if artist == "Björk" and track == "Jóga":
+            playlists.add((user, playlist))
+    assert len(playlists) >= 10
