@@ -27,7 +27,17 @@ def run_sql_file(cursor: Any, file_name: str, /, params: dict[str, Any] | None =
 def fetch_one_as_dict(cursor: Any) -> dict[str, Any] | None:
     """The cursor's next row as a dict by column name, or None."""
     row = cursor.fetchone()
-    return None if row is None else dict(zip([column.name for column in cursor.description], row, strict=True))
+    return None if row is None else dict(zip(_column_names(cursor), row, strict=True))
+
+
+def fetch_all_as_dicts(cursor: Any) -> list[dict[str, Any]]:
+    """The cursor's remaining rows as dicts by column name."""
+    names = _column_names(cursor)
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _column_names(cursor: Any) -> list[str]:
+    return [column.name for column in cursor.description]
 
 
 SCHEMA_FILES = ("create_schemas.sql", "create_functions.sql", "create_runs_table.sql", "create_reader_role.sql")

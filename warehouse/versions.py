@@ -22,7 +22,7 @@ import tenacity
 from psycopg2 import sql
 
 from pipeline.settings import keep_versions
-from warehouse.sql_files import create_views, create_warehouse_schema, run_sql_file, sql_text
+from warehouse.sql_files import create_views, create_warehouse_schema, fetch_all_as_dicts, run_sql_file, sql_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,8 +45,7 @@ def lock_holders(connection: Any) -> list[dict[str, Any]]:
     """Who holds locks on the published tables now (pid, user, application, state, last query)."""
     with connection, connection.cursor() as cursor:
         run_sql_file(cursor, "select_lock_holders.sql")
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return fetch_all_as_dicts(cursor)
 
 
 def in_swap_transaction(
