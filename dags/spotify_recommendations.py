@@ -15,6 +15,9 @@ run, and `force` is off, everything after `check_source` is skipped.
 Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
 (default `./data`); the newest 3 runs' folders are kept. A failed validation
 stops the run before `publish`.
+
+With the SMTP connection `alerts_smtp`, a failed task mails an alert, and so does a run that has not
+ended `$SPOTIFY_RECS_RUN_DEADLINE_MINUTES` (default 120) after it was queued.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import Asset, Param, chain, dag, task
+from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, Param, chain, dag, task
 
-from alerts.notifications import notify_failure
+from alerts.notifications import notify_deadline_missed, notify_failure
 from pipeline import settings
 from pipeline.run_folder import run_folder_path
 
@@ -84,6 +87,13 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
         "execution_timeout": timedelta(hours=2),
         "on_failure_callback": notify_failure,
     },
+    # A run that has not ended SPOTIFY_RECS_RUN_DEADLINE_MINUTES after being queued (still running, or failed)
+    # mails an alert from the triggerer; a run that succeeds in time clears its deadline.
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=settings.run_deadline(),
+        callback=AsyncCallback(notify_deadline_missed),
+    ),
     user_defined_macros={"run_folder": run_folder_path},
     params={
         "source_url": Param(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ DATA_DIR = Setting(
 KEEP_RUN_FOLDERS = Setting("SPOTIFY_RECS_KEEP_RUN_FOLDERS", "3", "run folders kept (the newest; the current one too)")
 KEEP_VERSIONS = Setting("SPOTIFY_RECS_KEEP_VERSIONS", "2", "warehouse versions kept, the live one included")
 SCHEDULE = Setting("SPOTIFY_RECS_SCHEDULE", "@weekly", "refresh cadence: a preset, a cron expression, or none")
+RUN_DEADLINE_MINUTES = Setting(
+    "SPOTIFY_RECS_RUN_DEADLINE_MINUTES",
+    "120",
+    "minutes from a run being queued to its end; a run still going (or failed) then sends the deadline alert",
+)
 SHUFFLE_PARTITIONS = Setting("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16", "Spark's spark.sql.shuffle.partitions")
 SPARK_CONF = Setting("SPOTIFY_RECS_SPARK_CONF", "{}", "any other Spark settings, as a JSON object")
 SPARK_DRIVER_MEMORY = Setting("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g", "spark-submit --driver-memory")
@@ -84,6 +90,7 @@ ALL = (
     KEEP_RUN_FOLDERS,
     KEEP_VERSIONS,
     SCHEDULE,
+    RUN_DEADLINE_MINUTES,
     SHUFFLE_PARTITIONS,
     SPARK_CONF,
     SPARK_DRIVER_MEMORY,
@@ -116,6 +123,11 @@ def schedule() -> str | None:
     """The DAG's schedule; None (manual runs only) for ``none``."""
     value = SCHEDULE.raw() or "@weekly"
     return None if value.lower() == "none" else value
+
+
+def run_deadline() -> timedelta:
+    """How long after being queued a run must have ended (fractions of a minute allowed)."""
+    return timedelta(minutes=RUN_DEADLINE_MINUTES.positive_number())
 
 
 def spark_conf() -> dict[str, str]:

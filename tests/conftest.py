@@ -158,3 +158,18 @@ def catalogue(published_catalogue):
     catalogue = Catalogue(with_user(published_catalogue, "music_reader"))
     yield catalogue
     catalogue.close()
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) and the ``alerts_smtp`` connection pointing at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = services.Inbox()
+    # aiosmtpd's controller checks its server by connecting to the port it was given: it needs a real one.
+    port = services.free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTS_SMTP", services.alerts_connection(port))
+    yield inbox
+    controller.stop()

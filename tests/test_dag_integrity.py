@@ -1,6 +1,7 @@
 """The DAG file imports cleanly and wires the stages in order, with retries and params."""
 
 import copy
+from datetime import timedelta
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
@@ -103,6 +104,15 @@ def test_the_form_shows_every_numeric_params_bounds_in_its_description(dag):
         if param.schema.get("type") in ("integer", "number"):
             bounds = f"from {param.schema['minimum']} to {param.schema['maximum']}"
             assert bounds in param.description, (name, param.description)
+
+
+def test_a_run_has_a_deadline_from_its_queue_time_that_mails_an_alert(dag):
+    from airflow.sdk import AsyncCallback, DeadlineReference
+
+    (alert,) = dag.deadline
+    assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert alert.interval == timedelta(hours=2)  # SPOTIFY_RECS_RUN_DEADLINE_MINUTES unset
+    assert alert.callback == AsyncCallback("alerts.notifications.notify_deadline_missed")
 
 
 def test_scheduled_weekly_without_catchup(dag):

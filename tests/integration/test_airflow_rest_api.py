@@ -8,95 +8,24 @@ polls the run to success and checks the tables it published.
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-import requests
 
+from tests.services import DAG_ID, logged_in_session, running_airflow, wait_for
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.integration
-DAG_ID = "spotify_recommendations"
-PASSWORD = "rest-api-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except requests.RequestException:
-            pass
-        time.sleep(2)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
 def airflow_api(tmp_path_factory, warehouse_dsn):
-    """A running Airflow (its own home and SQLite database); yields its base URL."""
-    home = tmp_path_factory.mktemp("airflow-services")
-    port = free_port()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-        # Only this test's manual runs: no scheduled run joins them.
-        "SPOTIFY_RECS_SCHEDULE": "none",
-    }
-    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": PASSWORD}))
-    airflow = str(Path(sys.executable).parent / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    commands = [["api-server", "--port", str(port), "--host", "127.0.0.1"], ["scheduler"], ["dag-processor"]]
-    processes = [
-        subprocess.Popen([airflow, *command], env=env, stdout=open(home / f"{command[0]}.log", "w"),
-                         stderr=subprocess.STDOUT)
-        for command in commands
-    ]  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: requests.get(f"{base}/api/v2/monitor/health", timeout=5).ok, 120, "the API server")
+    """A running Airflow: API server, scheduler and DAG processor; yields its base URL."""
+    with running_airflow(tmp_path_factory.mktemp("airflow-services"), ["scheduler", "dag-processor"]) as base:
         yield base
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture(scope="module")
 def session(airflow_api):
-    """An HTTP session logged in as the UI's user."""
-    response = requests.post(f"{airflow_api}/auth/token", json={"username": "admin", "password": PASSWORD}, timeout=10)
-    assert response.status_code == 201, response.text
-    client = requests.Session()
-    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-    # The DAG appears once the DAG processor has parsed it; new DAGs start paused, as in the UI.
-    wait_for(lambda: client.get(f"{airflow_api}/api/v2/dags/{DAG_ID}", timeout=5).ok, 180, "the DAG to be parsed")
-    assert client.patch(f"{airflow_api}/api/v2/dags/{DAG_ID}", json={"is_paused": False}, timeout=10).ok
-    return client
+    return logged_in_session(airflow_api)
 
 
 def test_bad_conf_is_refused_at_trigger_time(airflow_api, session):

@@ -3,56 +3,14 @@ connection; without that connection nothing is sent and nothing breaks."""
 
 from __future__ import annotations
 
-import json
-import socket
-from email import message_from_bytes
-from email.message import Message
+import asyncio
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.services import run_dag, task_states
+from tests.services import Inbox, body_text, free_port, run_dag, task_states
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    # aiosmtpd's controller checks its server by connecting to the port it was given: it needs a real one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    connection = {
-        "conn_type": "smtp",
-        "host": "127.0.0.1",
-        "port": port,
-        "extra": {"from_email": "airflow@example.org", "to": "data-team@example.org",
-                  "disable_tls": True, "disable_ssl": True},
-    }  # fmt: skip
-    monkeypatch.setenv("AIRFLOW_CONN_ALERTS_SMTP", json.dumps(connection))
-    yield inbox
-    controller.stop()
-
-
-def body_text(message: Message) -> str:
-    parts = message.walk() if message.is_multipart() else [message]
-    return "".join(part.get_payload(decode=True).decode() for part in parts if not part.is_multipart())
 
 
 def test_a_failed_task_sends_one_alert_naming_dag_task_run_cause_and_log(inbox, airflow_db, warehouse_dsn):
@@ -81,3 +39,34 @@ def test_without_the_alerts_connection_a_failure_sends_nothing(airflow_db, wareh
         controller.stop()
     assert task_states(dag_run)["validate_params"] == "failed"
     assert inbox.messages == []
+
+
+DEADLINE_CONTEXT = {  # what the triggerer hands a deadline callback: the run as the REST API shows it, the deadline
+    "dag_run": {"dag_id": "spotify_recommendations", "dag_run_id": "scheduled__2026-11-23", "state": "running",
+                "queued_at": "2026-11-23T00:00:05Z"},
+    "deadline": {"id": "0198", "deadline_time": "2026-11-23T02:00:05Z"},
+}  # fmt: skip
+
+
+def test_the_deadline_callback_mails_the_late_run(inbox, airflow_db):
+    from alerts.notifications import notify_deadline_missed
+
+    assert asyncio.run(notify_deadline_missed(DEADLINE_CONTEXT)) == (
+        "deadline alert for scheduled__2026-11-23 sent to data-team@example.org"
+    )
+    (message,) = inbox.messages
+    assert message["Subject"] == "[spotify_recommendations] run scheduled__2026-11-23 missed its deadline"
+    assert body_text(message).startswith(
+        "<p>Run <b>scheduled__2026-11-23</b> of DAG <b>spotify_recommendations</b> was queued at "
+        "2026-11-23T00:00:05Z and had to end by 2026-11-23T02:00:05Z. It has not published: its state is "
+        "<b>running</b>.</p>"
+    )
+
+
+def test_without_the_alerts_connection_the_deadline_callback_only_logs(airflow_db, monkeypatch):
+    from alerts.notifications import notify_deadline_missed
+
+    monkeypatch.delenv("AIRFLOW_CONN_ALERTS_SMTP", raising=False)
+    assert asyncio.run(notify_deadline_missed(DEADLINE_CONTEXT)) == (
+        "no deadline alert sent for scheduled__2026-11-23: the connection alerts_smtp is not set"
+    )

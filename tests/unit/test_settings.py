@@ -1,6 +1,7 @@
 """Every SPOTIFY_RECS_* setting is read in pipeline/settings.py, documented in the README, and checked."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ CODE_FOLDERS = (
     "similarity",
     "warehouse",
     "alerts",
+    "lineage",
     "webapp",
     "devtools",
     "benchmarks",
@@ -105,3 +107,13 @@ def test_web_timeouts_must_be_positive_numbers(monkeypatch, value):
     monkeypatch.setenv("SPOTIFY_RECS_WEB_STATEMENT_TIMEOUT", value)
     with pytest.raises(ValueError, match="SPOTIFY_RECS_WEB_STATEMENT_TIMEOUT must be a"):
         settings.web_settings()
+
+
+def test_the_run_deadline_is_two_hours_unless_set_and_takes_fractions_of_minutes(monkeypatch):
+    monkeypatch.delenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", raising=False)
+    assert settings.run_deadline() == timedelta(hours=2)
+    monkeypatch.setenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", "0.25")
+    assert settings.run_deadline() == timedelta(seconds=15)
+    monkeypatch.setenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", "0")
+    with pytest.raises(ValueError, match="SPOTIFY_RECS_RUN_DEADLINE_MINUTES must be a positive number"):
+        settings.run_deadline()
