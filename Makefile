@@ -13,7 +13,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv demo run web airflow versions rollback docs bench bench-warehouse bench-web test test-unit test-faults lint format stop-warehouse sql clean
+.PHONY: help venv executor-env demo run web airflow versions rollback docs bench bench-warehouse bench-web test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
 	@echo "make help   - this list"
@@ -22,6 +22,7 @@ help:
 	@echo "make run SOURCE_URL=<url> - the same on any source (default: the Zenodo dataset); PARAMS=\"top_k=50 force=true\""
 	@echo "make airflow - Airflow UI on http://localhost:8080 (AIRFLOW_PORT=...), runs by hand, the demo configuration"
 	@echo "make web   - the lookup page on http://127.0.0.1:5000 under gunicorn (PORT=...; SPOTIFY_RECS_WEB_WORKERS, _THREADS, _POOL_SIZE)"
+	@echo "make executor-env - pack the Spark executors' Python (numpy, scipy, pandas, pyarrow, this code) into build/executor-env.tar.gz (EXECUTOR_PYTHON_PREFIX=/usr)"
 	@echo "make test   - all tests, tier by tier (unit, spark-submit, end to end, faults)"
 	@echo "make test-unit - the fast tests only"
 	@echo "make test-faults - the fault-injection suite only"
@@ -44,6 +45,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# For a Spark cluster whose workers lack this virtualenv: set SPOTIFY_RECS_EXECUTOR_ENV to the archive.
+EXECUTOR_PYTHON_PREFIX ?= /usr
+export EXECUTOR_PYTHON_PREFIX
+executor-env: venv
+	$(PY) -m devtools.executor_env --output build/executor-env.tar.gz --python-prefix "$$EXECUTOR_PYTHON_PREFIX"
 
 # SOURCE_URL and PARAMS reach the runner through the environment, never spliced into a shell command.
 AIRFLOW_PORT ?= 8080

@@ -16,6 +16,10 @@ Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
 (default `./data`); the newest 3 runs' folders are kept. A failed validation
 stops the run before `publish`.
 
+Each task's OpenLineage events name the datasets it reads and writes in this run
+(`lineage/`): the source, the downloaded zip, the run folder's Parquet datasets,
+the `music_staging` and `music` tables.
+
 With the SMTP connection `alerts_smtp`, a failed task mails an alert, and so does a run that has not
 ended `$SPOTIFY_RECS_RUN_DEADLINE_MINUTES` (default 120) after it was queued.
 """
@@ -26,10 +30,14 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, Param, chain, dag, task
+from airflow.sdk import Asset, Param, chain, dag, task
+
+# (airflow.sdk exports these too, but its type stub does not list them yet)
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from alerts.notifications import notify_deadline_missed, notify_failure
+from lineage.spark import SparkSubmitWithLineage
 from pipeline import settings
 from pipeline.run_folder import run_folder_path
 
@@ -53,19 +61,25 @@ def whole_number_param(default: int, minimum: int, maximum: int, title: str, des
     )
 
 
-def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitOperator:
-    return SparkSubmitOperator(
+def run_deadline_alert() -> DeadlineAlert | None:
+    interval = settings.run_deadline()
+    if interval is None:
+        return None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=interval, callback=AsyncCallback(notify_deadline_missed)
+    )
+
+
+def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitWithLineage:
+    return SparkSubmitWithLineage(
         task_id=task_id,
         application=str(settings.SPARK_JOBS_DIR / script),
         application_args=application_args,
         conn_id="spark_default",
         name=f"spotify_recommendations.{task_id}",
-        conf={
-            # The Spark driver and its Python workers use this same Python (the project's virtualenv).
-            "spark.pyspark.python": sys.executable,
-            "spark.pyspark.driver.python": sys.executable,
-            **settings.spark_conf(),
-        },
+        # The driver runs this Python (the project's virtualenv); the executors the shipped environment
+        # (SPOTIFY_RECS_EXECUTOR_ENV) or, without one, this same path.
+        conf={**settings.spark_python_conf(sys.executable), **settings.spark_conf()},
         **settings.spark_resources(),
         **kwargs,
     )
@@ -89,11 +103,7 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
     },
     # A run that has not ended SPOTIFY_RECS_RUN_DEADLINE_MINUTES after being queued (still running, or failed)
     # mails an alert from the triggerer; a run that succeeds in time clears its deadline.
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=settings.run_deadline(),
-        callback=AsyncCallback(notify_deadline_missed),
-    ),
+    deadline=run_deadline_alert(),
     user_defined_macros={"run_folder": run_folder_path},
     params={
         "source_url": Param(
@@ -235,7 +245,7 @@ def spotify_recommendations():
         from pipeline.download import download as fetch
 
         try:
-            return fetch(params["source_url"], settings.data_dir() / "downloads", source["fingerprint"]).path
+            return fetch(params["source_url"], settings.downloads_dir(), source["fingerprint"]).path
         except SourceUnusable as problem:  # not a zip, no CSV in it, a wrong header, a 4xx: final
             raise AirflowFailException(str(problem)) from problem
 

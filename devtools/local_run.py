@@ -3,7 +3,8 @@
 1. The warehouse: ``AIRFLOW_CONN_WAREHOUSE`` when set, else an embedded
    PostgreSQL under the data directory (left running for the SQL prompt).
 2. Airflow's configuration: ``AIRFLOW_HOME`` under the data directory, this
-   repository's ``dags/``, no examples, ``spark_default`` = ``local[*]`` unless set.
+   repository's ``dags/``, no examples, ``spark_default`` = ``local[*]`` unless set,
+   OpenLineage events appended to ``<data>/lineage/events.jsonl`` unless a transport is set.
 3. ``airflow db migrate`` then ``airflow dags test spotify_recommendations``
    with the given params; its full log goes to ``<data>/logs/``.
 4. Prints recommendations read back from PostgreSQL and a command that opens a
@@ -27,7 +28,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.settings import PROJECT_ROOT, data_dir
+from lineage.config import events_file, openlineage_settings
+from pipeline.settings import PROJECT_ROOT, RUN_DEADLINE_MINUTES, data_dir
 from warehouse.connection import airflow_connection_json, configured_or_embedded, connect, masked
 from warehouse.embedded import psql_command
 from warehouse.sql_files import run_sql_file
@@ -44,6 +46,11 @@ def airflow_environment(data: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(data / "airflow"))
     env.setdefault("AIRFLOW_CONN_SPARK_DEFAULT", SPARK_LOCAL_CONNECTION)
+    # Lineage of every run, to a file unless another transport (a Marquez server, say) is set.
+    events = events_file(data)
+    events.parent.mkdir(parents=True, exist_ok=True)
+    for name, value in openlineage_settings(events).items():
+        env.setdefault(name, value)
     env.update(
         {
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
@@ -197,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     conf.update(parse_params([*shlex.split(args.params), *args.param]))
 
     dsn, env = prepare(data)
+    # `airflow dags test` checks no deadline (no scheduler), and Airflow 3.3.2's fails a successful run of a
+    # DAG that has one: it looks the deadline up by an id only the DAG processor gives it. So none here.
+    env[RUN_DEADLINE_MINUTES.name] = "none"
     log_path = data / "logs" / f"{DAG_ID}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     airflow = str(Path(sys.executable).parent / "airflow")
     print(f"running {DAG_ID} with {conf or 'its default params'}; full log: {log_path}")

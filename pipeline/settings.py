@@ -63,10 +63,17 @@ SCHEDULE = Setting("SPOTIFY_RECS_SCHEDULE", "@weekly", "refresh cadence: a prese
 RUN_DEADLINE_MINUTES = Setting(
     "SPOTIFY_RECS_RUN_DEADLINE_MINUTES",
     "120",
-    "minutes from a run being queued to its end; a run still going (or failed) then sends the deadline alert",
+    "minutes from a run being queued to its end; a run still going (or failed) then sends the deadline alert; "
+    "none: no deadline",
 )
 SHUFFLE_PARTITIONS = Setting("SPOTIFY_RECS_SHUFFLE_PARTITIONS", "16", "Spark's spark.sql.shuffle.partitions")
 SPARK_CONF = Setting("SPOTIFY_RECS_SPARK_CONF", "{}", "any other Spark settings, as a JSON object")
+EXECUTOR_ENV = Setting(
+    "SPOTIFY_RECS_EXECUTOR_ENV",
+    None,
+    "a packed Python environment (make executor-env) every Spark job ships to its executors; unset: the "
+    "executors run the driver's Python, at the same path",
+)
 SPARK_DRIVER_MEMORY = Setting("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g", "spark-submit --driver-memory")
 SPARK_EXECUTOR_MEMORY = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_MEMORY", None, "spark-submit --executor-memory")
 SPARK_EXECUTOR_CORES = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_CORES", None, "spark-submit --executor-cores")
@@ -93,6 +100,7 @@ ALL = (
     RUN_DEADLINE_MINUTES,
     SHUFFLE_PARTITIONS,
     SPARK_CONF,
+    EXECUTOR_ENV,
     SPARK_DRIVER_MEMORY,
     SPARK_EXECUTOR_MEMORY,
     SPARK_EXECUTOR_CORES,
@@ -111,6 +119,11 @@ def data_dir() -> Path:
     return Path(DATA_DIR.raw() or "data").resolve()
 
 
+def downloads_dir() -> Path:
+    """Where ``download`` keeps the source zips (one folder per source URL)."""
+    return data_dir() / "downloads"
+
+
 def keep_run_folders() -> int:
     return KEEP_RUN_FOLDERS.positive_int()
 
@@ -125,8 +138,10 @@ def schedule() -> str | None:
     return None if value.lower() == "none" else value
 
 
-def run_deadline() -> timedelta:
-    """How long after being queued a run must have ended (fractions of a minute allowed)."""
+def run_deadline() -> timedelta | None:
+    """How long after being queued a run must have ended (fractions of a minute allowed); None for ``none``."""
+    if (RUN_DEADLINE_MINUTES.raw() or "").lower() == "none":
+        return None
     return timedelta(minutes=RUN_DEADLINE_MINUTES.positive_number())
 
 
@@ -137,6 +152,23 @@ def spark_conf() -> dict[str, str]:
         raise ValueError(f"{SPARK_CONF.name} must be a JSON object, got {SPARK_CONF.raw()!r}")
     # Spark's default of 200 shuffle partitions costs more than it gives on a few cores.
     return {"spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS.raw() or "16", **extra}
+
+
+def spark_python_conf(driver_python: str) -> dict[str, str]:
+    """Which Python the driver and the executors run: the driver always ``driver_python`` (the Airflow
+    worker's); the executors the shipped environment of ``SPOTIFY_RECS_EXECUTOR_ENV`` when it is set
+    (Spark unpacks it as ``./environment`` in each executor's folder), else the same path as the driver."""
+    archive = EXECUTOR_ENV.raw()
+    if not archive:
+        return {"spark.pyspark.python": driver_python, "spark.pyspark.driver.python": driver_python}
+    path = Path(archive).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{EXECUTOR_ENV.name}={archive}: no such archive (build it with make executor-env)")
+    return {
+        "spark.archives": f"{path}#environment",
+        "spark.pyspark.python": "./environment/bin/python",
+        "spark.pyspark.driver.python": driver_python,
+    }
 
 
 def spark_resources() -> dict[str, Any]:

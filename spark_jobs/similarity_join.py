@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -77,12 +78,25 @@ class IndexSpec:
 _INDEXES: dict[IndexSpec, SongIndex] = {}
 
 
+def require_shared_data(*paths: str) -> None:
+    """The index is read by each executor straight from the run folder (pyarrow, not through Spark):
+    the data directory must be the same shared path on every Spark worker. Say so when it is not."""
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(
+                f"{path} is not visible on Spark worker {socket.gethostname()}: the data directory "
+                "(SPOTIFY_RECS_DATA_DIR) must be one shared file system, at the same path, on the Airflow "
+                "workers and every Spark worker"
+            )
+
+
 def load_index(spec: IndexSpec) -> tuple[SongIndex, bool]:
     """The worker's index for ``spec``, built on first use and then kept for the worker's later tasks,
     and whether this call built it."""
     built = spec not in _INDEXES
     if built:
         _INDEXES.clear()
+        require_shared_data(spec.signatures_path, spec.playlist_tracks_path)
         signatures = pq.read_table(spec.signatures_path, columns=["track_id", "signature"])
         track_ids = signatures.column("track_id").to_numpy()
         lists = signatures.column("signature").combine_chunks()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage.config import events_file, openlineage_settings
 from tests import services
 from tests.integration import webapp_data
 from tests.integration.run_folders import publish_hand_made, write_run
@@ -42,8 +43,15 @@ os.environ.update(
         # spark-submit and airflow are found next to this interpreter.
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         "PYSPARK_PYTHON": sys.executable,
+        # dag.test() checks no deadline, and Airflow 3.3.2's fails a successful run of a DAG that has one
+        # (it looks it up by an id only the DAG processor assigns); tests/integration/test_deadline_alert.py
+        # sets one on a running Airflow.
+        "SPOTIFY_RECS_RUN_DEADLINE_MINUTES": "none",
+        # Every DAG run's OpenLineage events, in one file for the session (tests/integration/test_lineage.py).
+        **openlineage_settings(events_file(_SCRATCH / "data")),
     }
 )
+events_file(_SCRATCH / "data").parent.mkdir(parents=True)
 
 
 # py4j logs from object finalisers after pytest has closed its capture streams.

@@ -106,13 +106,23 @@ def test_the_form_shows_every_numeric_params_bounds_in_its_description(dag):
             assert bounds in param.description, (name, param.description)
 
 
-def test_a_run_has_a_deadline_from_its_queue_time_that_mails_an_alert(dag):
+def parsed_with(monkeypatch, **env: str):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags["spotify_recommendations"]
+
+
+def test_a_run_has_a_deadline_from_its_queue_time_that_mails_an_alert(monkeypatch):
     from airflow.sdk import AsyncCallback, DeadlineReference
 
-    (alert,) = dag.deadline
+    monkeypatch.delenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES")
+    (alert,) = parsed_with(monkeypatch).deadline
     assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
-    assert alert.interval == timedelta(hours=2)  # SPOTIFY_RECS_RUN_DEADLINE_MINUTES unset
+    assert alert.interval == timedelta(hours=2)
     assert alert.callback == AsyncCallback("alerts.notifications.notify_deadline_missed")
+    (alert,) = parsed_with(monkeypatch, SPOTIFY_RECS_RUN_DEADLINE_MINUTES="90").deadline
+    assert alert.interval == timedelta(minutes=90)
+    assert parsed_with(monkeypatch, SPOTIFY_RECS_RUN_DEADLINE_MINUTES="none").deadline is None
 
 
 def test_scheduled_weekly_without_catchup(dag):

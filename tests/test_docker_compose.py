@@ -1,5 +1,6 @@
 """docker-compose.yml cannot run here (no Docker engine): check its wiring instead."""
 
+import json
 import re
 from pathlib import Path
 
@@ -69,9 +70,23 @@ def test_the_data_directory_is_one_volume_at_the_same_path_in_airflow_and_spark(
     assert "spotify-data" in COMPOSE["volumes"]
 
 
-def test_the_spark_image_is_the_pinned_pyspark_version():
+def test_spark_runs_from_the_project_image_so_executors_have_its_python_and_code():
+    # The executors' Python workers run the engine (numpy, spark_jobs); the plain apache/spark image lacks both.
+    image = SERVICES["airflow-scheduler"]["image"]
+    assert SERVICES["spark-master"]["build"] == {"context": ".", "dockerfile": "Dockerfile"}
     for name in SPARK_SERVICES:
-        assert SERVICES[name]["image"] == f"apache/spark:{PINNED['pyspark']}", name
+        assert SERVICES[name]["image"] == image, name
+        assert SERVICES[name]["entrypoint"] == ["bash", "-c"], name
+    assert SERVICES["spark-master"]["command"] == [
+        "exec spark-class org.apache.spark.deploy.master.Master --host spark-master"
+    ]
+    assert SERVICES["spark-worker"]["command"][0].startswith(
+        "exec spark-class org.apache.spark.deploy.worker.Worker spark://spark-master:7077 "
+    )
+    # Spark is the image's pinned pyspark; the project's code is installed in the image.
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir --no-deps -e /opt/project" in dockerfile
+    assert "pyspark" in PINNED and PINNED["pyspark"] == PINNED["pyspark-client"]
 
 
 def test_the_driver_is_reachable_from_the_executors():
@@ -94,3 +109,15 @@ def test_secrets_come_from_the_env_file_and_the_example_lists_them():
     assert not re.search(r"^\s*\w*PASSWORD:\s+(?!\$\{)\S", text, re.M)  # no literal password value
     assert not re.search(r"://\w+:(?!\$\{)[^@/]+@", text)  # nor one inside a connection URI
     assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
+
+
+def test_lineage_events_go_to_a_file_on_the_data_volume_which_init_makes():
+    from lineage.config import EXTRACTORS, TRANSPORT, events_file, openlineage_settings
+
+    events = events_file(Path(SERVICES["airflow-scheduler"]["environment"]["SPOTIFY_RECS_DATA_DIR"]))
+    expected = openlineage_settings(events)
+    for name in AIRFLOW_SERVICES:
+        env = SERVICES[name]["environment"]
+        assert json.loads(env[TRANSPORT]) == {"type": "file", "log_file_path": str(events), "append": True}, name
+        assert env[EXTRACTORS] == expected[EXTRACTORS], name
+    assert f"mkdir -p {events.parent} " in SERVICES["airflow-init"]["command"][0]

@@ -1,14 +1,18 @@
-"""The DAG's Spark jobs on a real Spark standalone cluster (a master and a worker on 127.0.0.1).
+"""The DAG on a real Spark standalone cluster that shares nothing with Airflow but the data.
 
-The driver, the master, the worker and its executors are separate processes; the
-results must equal those of the local[2] run of the same sample.
+A master and two workers on 127.0.0.1 (``spark-class``), each started with a clean environment: ``PATH``
+of the system only, no ``PYTHONPATH``, a working directory outside the repository, and a Spark home of
+its own (the launch scripts and ``python/lib`` copied, as a Spark download has them; the JVM's jars
+linked). The only Python there is the system's, which has neither numpy nor this project. The jobs
+ship their executors' Python with them (``make executor-env``, ``SPOTIFY_RECS_EXECUTOR_ENV``); the whole
+DAG then publishes results equal, row for row, to the ``local[2]`` run of the same sample.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,34 +22,58 @@ import pyspark
 import pytest
 import requests
 
+from devtools.executor_env import build as build_executor_env
 from pipeline.run_folder import RunFolder
-from tests.services import run_dag, task_states
+from tests.services import free_port, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 DATASETS = ["songs", "playlist_tracks", "rejects", "signatures", "recommendations"]
+SYSTEM_PYTHON_PREFIX = "/usr"  # /usr/bin/python3.11: Debian's, without numpy
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture(scope="module")
+def executor_env(tmp_path_factory) -> Path:
+    return build_executor_env(tmp_path_factory.mktemp("executor-env") / "executor-env.tar.gz", SYSTEM_PYTHON_PREFIX)
+
+
+def spark_home_of_its_own(folder: Path) -> Path:
+    """A Spark home like a downloaded distribution's, outside the virtualenv (its jars linked, not copied)."""
+    installed = Path(pyspark.__file__).parent
+    home = folder / "spark-home"
+    shutil.copytree(installed / "bin", home / "bin")
+    shutil.copytree(installed / "python" / "lib", home / "python" / "lib")
+    (home / "jars").symlink_to(installed / "jars")
+    return home
+
+
+def clean_environment(spark_home: Path, folder: Path) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    if "JAVA_HOME" in os.environ:
+        env["JAVA_HOME"] = os.environ["JAVA_HOME"]
+    return env
 
 
 @pytest.fixture(scope="module")
 def spark_master(tmp_path_factory):
-    """``spark-class`` Master and Worker from the installed pyspark; yields the master URL."""
-    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    """A master and two workers (1 core, 2 GB each) in clean environments; yields the master URL and UI port."""
     folder = tmp_path_factory.mktemp("spark-cluster")
-    port, master_ui, worker_ui = free_port(), free_port(), free_port()
-    env = {**os.environ, "SPARK_HOME": str(spark_class.parent.parent), "SPARK_LOCAL_IP": "127.0.0.1"}
+    spark_home = spark_home_of_its_own(folder)
+    env = clean_environment(spark_home, folder)
+    system_python = subprocess.run(
+        ["python3", "-c", "import numpy"], env=env, cwd=folder, capture_output=True, text=True
+    )  # fmt: skip
+    assert "No module named 'numpy'" in system_python.stderr  # the workers' Python cannot run the engine alone
+    spark_class = str(spark_home / "bin" / "spark-class")
+    port, master_ui = free_port(), free_port()
     commands = [
         [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
          "--webui-port", str(master_ui)],
-        [spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}", "--host", "127.0.0.1",
-         "--cores", "2", "--memory", "3g", "--webui-port", str(worker_ui), "--work-dir", str(folder / "work")],
+        *([spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}", "--host", "127.0.0.1",
+           "--cores", "1", "--memory", "2g", "--webui-port", str(free_port()), "--work-dir", str(folder / f"work{i}")]
+          for i in (1, 2)),
     ]  # fmt: skip
     processes = [
-        subprocess.Popen(command, env=env, stdout=open(folder / f"{i}.log", "w"), stderr=subprocess.STDOUT)
+        subprocess.Popen(command, env=env, cwd=folder, stdout=open(folder / f"{i}.log", "w"), stderr=subprocess.STDOUT)
         for i, command in enumerate(commands)
     ]
     try:
@@ -53,12 +81,12 @@ def spark_master(tmp_path_factory):
         while True:
             try:
                 status = requests.get(f"http://127.0.0.1:{master_ui}/json/", timeout=5).json()
-                if status.get("aliveworkers", 0) >= 1:
+                if status.get("aliveworkers", 0) >= 2:
                     break
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no Spark worker registered; logs in {folder}")
+                raise TimeoutError(f"two Spark workers did not register; logs in {folder}")
             time.sleep(1)
         yield f"spark://127.0.0.1:{port}", master_ui
     finally:
@@ -73,15 +101,15 @@ def read_dataset(dag_run, name: str) -> list[dict]:
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 
 
-def test_the_jobs_on_a_standalone_cluster_give_the_local_results(good_run, sample_zip, spark_master):
+def test_the_dag_on_a_cluster_without_the_virtualenv_gives_the_local_results(
+    good_run, sample_zip, spark_master, executor_env, monkeypatch
+):
     master_url, master_ui = spark_master
-    previous = os.environ["AIRFLOW_CONN_SPARK_DEFAULT"]
-    os.environ["AIRFLOW_CONN_SPARK_DEFAULT"] = json.dumps({"conn_type": "spark", "host": master_url})
-    try:
-        cluster_run = run_dag(sample_zip.as_uri(), force=True)
-    finally:
-        os.environ["AIRFLOW_CONN_SPARK_DEFAULT"] = previous
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_DEFAULT", json.dumps({"conn_type": "spark", "host": master_url}))
+    monkeypatch.setenv("SPOTIFY_RECS_EXECUTOR_ENV", str(executor_env))
+    cluster_run = run_dag(sample_zip.as_uri(), force=True)
     assert str(cluster_run.state) == "success", task_states(cluster_run)
+
     applications = requests.get(f"http://127.0.0.1:{master_ui}/json/", timeout=5).json()["completedapps"]
     assert {app["name"] for app in applications} >= {
         f"spotify_recommendations.{job}" for job in ("extract", "minhash", "similarity_join", "validate_extract")

@@ -109,11 +109,35 @@ def test_web_timeouts_must_be_positive_numbers(monkeypatch, value):
         settings.web_settings()
 
 
-def test_the_run_deadline_is_two_hours_unless_set_and_takes_fractions_of_minutes(monkeypatch):
+def test_the_run_deadline_is_two_hours_unless_set_takes_fractions_of_minutes_or_none(monkeypatch):
     monkeypatch.delenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", raising=False)
     assert settings.run_deadline() == timedelta(hours=2)
     monkeypatch.setenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", "0.25")
     assert settings.run_deadline() == timedelta(seconds=15)
+    monkeypatch.setenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", "None")
+    assert settings.run_deadline() is None
     monkeypatch.setenv("SPOTIFY_RECS_RUN_DEADLINE_MINUTES", "0")
     with pytest.raises(ValueError, match="SPOTIFY_RECS_RUN_DEADLINE_MINUTES must be a positive number"):
         settings.run_deadline()
+
+
+def test_without_a_shipped_environment_the_executors_run_the_drivers_python(monkeypatch):
+    monkeypatch.delenv("SPOTIFY_RECS_EXECUTOR_ENV", raising=False)
+    assert settings.spark_python_conf("/opt/venv/bin/python") == {
+        "spark.pyspark.python": "/opt/venv/bin/python",
+        "spark.pyspark.driver.python": "/opt/venv/bin/python",
+    }
+
+
+def test_a_shipped_environment_is_unpacked_as_environment_and_runs_the_executors(monkeypatch, tmp_path):
+    archive = tmp_path / "executor-env.tar.gz"
+    archive.write_bytes(b"packed")
+    monkeypatch.setenv("SPOTIFY_RECS_EXECUTOR_ENV", str(archive))
+    assert settings.spark_python_conf("/opt/venv/bin/python") == {
+        "spark.archives": f"{archive}#environment",
+        "spark.pyspark.python": "./environment/bin/python",
+        "spark.pyspark.driver.python": "/opt/venv/bin/python",
+    }
+    monkeypatch.setenv("SPOTIFY_RECS_EXECUTOR_ENV", str(tmp_path / "missing.tar.gz"))
+    with pytest.raises(FileNotFoundError, match="no such archive \\(build it with make executor-env\\)"):
+        settings.spark_python_conf("/opt/venv/bin/python")

@@ -1,10 +1,19 @@
 """The similarity_join job's Spark side: the index reaches every worker and every song gets its answer."""
 
+import socket
+
+import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
-from spark_jobs.similarity_join import find_similar_songs, job_counters, recommendations_of, task_counters_of
+from spark_jobs.similarity_join import (
+    find_similar_songs,
+    job_counters,
+    recommendations_of,
+    require_shared_data,
+    task_counters_of,
+)
 
 # Songs' playlists:  1: {1,2,3,4}   2: {1,2,3}   3: {3,4}   4: {4,5}   5: {9}   6: {1,2,3} (same as 2)
 PLAYLIST_TRACKS = [
@@ -51,3 +60,12 @@ def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path
     assert figures["scored_pairs"] == 16
     assert figures["candidate_pairs"] >= figures["scored_pairs"]
     assert figures["largest_bucket"] <= 6
+
+
+def test_an_executor_that_cannot_see_the_run_folder_says_the_data_directory_must_be_shared(tmp_path):
+    require_shared_data(str(tmp_path))  # visible: nothing to say
+    missing = str(tmp_path / "runs" / "signatures")
+    with pytest.raises(FileNotFoundError) as raised:
+        require_shared_data(str(tmp_path), missing)
+    assert str(raised.value).startswith(f"{missing} is not visible on Spark worker {socket.gethostname()}: ")
+    assert "must be one shared file system, at the same path" in str(raised.value)
