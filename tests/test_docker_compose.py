@@ -121,3 +121,17 @@ def test_lineage_events_go_to_a_file_on_the_data_volume_which_init_makes():
         assert json.loads(env[TRANSPORT]) == {"type": "file", "log_file_path": str(events), "append": True}, name
         assert env[EXTRACTORS] == expected[EXTRACTORS], name
     assert f"mkdir -p {events.parent} " in SERVICES["airflow-init"]["command"][0]
+
+
+def test_the_file_is_valid_under_the_compose_specification():
+    # compose-spec (the Rust compose_spec parser) checks every key, type and value as `docker compose config`
+    # would; it does not read YAML merge keys (<<), so PyYAML resolves them first, as Compose does.
+    from compose_spec import PyCompose
+
+    text = (PROJECT_ROOT / "docker-compose.yml").read_text()
+    assert set(PyCompose.from_json(json.dumps(yaml.safe_load(text))).service_names()) == set(SERVICES)
+    for right, wrong in [("restart: unless-stopped", "restart: sometimes"),
+                         ("condition: service_healthy", "condition: when_ready")]:  # fmt: skip
+        broken = text.replace(right, wrong)
+        with pytest.raises(ValueError, match=f"unknown variant `{wrong.split()[1]}`"):
+            PyCompose.from_json(json.dumps(yaml.safe_load(broken)))
