@@ -16,9 +16,11 @@ A packed virtualenv does not carry the Python interpreter: the workers need CPyt
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import venv_pack
@@ -40,6 +42,17 @@ def base_python() -> Path:
     raise FileNotFoundError(f"no python interpreter under {sys.base_prefix}/bin")
 
 
+def project_source(folder: Path) -> Path:
+    """A copy of the project's packages and ``pyproject.toml`` in ``folder``: setuptools builds in the source
+    tree, and a ``build/`` left there by an earlier build could carry modules deleted since."""
+    config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    folder.mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", folder / "pyproject.toml")
+    for package in config["tool"]["setuptools"]["packages"]:
+        shutil.copytree(PROJECT_ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
 def build(output: Path, python_prefix: str) -> Path:
     """Build the executors' virtualenv in a scratch folder and pack it into ``output`` (a .tar.gz)."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +63,7 @@ def build(output: Path, python_prefix: str) -> Path:
         constraints = ["--constraint", str(PROJECT_ROOT / "requirements.txt")]
         subprocess.run([*pip, *constraints, *EXECUTOR_LIBRARIES], check=True)
         # The project's code as a regular (not editable) install: the archive carries this checkout's engine.
-        subprocess.run([*pip, "--no-deps", str(PROJECT_ROOT)], check=True)
+        subprocess.run([*pip, "--no-deps", str(project_source(Path(scratch) / "source"))], check=True)
         subprocess.run([*pip[:3], "uninstall", "--quiet", "--yes", "pip", "setuptools"], check=True)
         venv_pack.pack(prefix=str(env), output=str(output), python_prefix=python_prefix, force=True)
     return output
