@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -107,8 +108,9 @@ def running_airflow(home: Path, services: list[str], **env_overrides: str) -> It
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     commands = [["api-server", "--port", str(port), "--host", "127.0.0.1"], *([service] for service in services)]
     processes = [
+        # Each service in a session of its own: stopping it stops its children too (serve-logs, workers).
         subprocess.Popen([airflow, *command], env=env, stdout=open(home / f"{command[0]}.log", "w"),
-                         stderr=subprocess.STDOUT)
+                         stderr=subprocess.STDOUT, start_new_session=True)
         for command in commands
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -117,12 +119,15 @@ def running_airflow(home: Path, services: list[str], **env_overrides: str) -> It
         yield base
     finally:
         for process in processes:
-            process.terminate()
+            with suppress(ProcessLookupError):  # a service that died already
+                os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            with suppress(ProcessLookupError):  # whatever of its session is left
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def logged_in_session(base: str) -> requests.Session:
