@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pyarrow.dataset as pa_dataset
@@ -24,7 +23,7 @@ import requests
 
 from devtools.executor_env import build as build_executor_env
 from pipeline.run_folder import RunFolder
-from tests.services import free_port, run_dag, task_states
+from tests.services import free_port, run_dag, task_states, wait_for
 
 pytestmark = pytest.mark.integration
 DATASETS = ["songs", "playlist_tracks", "rejects", "signatures", "recommendations"]
@@ -77,17 +76,12 @@ def spark_master(tmp_path_factory):
         for i, command in enumerate(commands)
     ]
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status = requests.get(f"http://127.0.0.1:{master_ui}/json/", timeout=5).json()
-                if status.get("aliveworkers", 0) >= 2:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"two Spark workers did not register; logs in {folder}")
-            time.sleep(1)
+
+        def both_workers_alive() -> bool:
+            status = requests.get(f"http://127.0.0.1:{master_ui}/json/", timeout=5).json()
+            return status.get("aliveworkers", 0) >= 2
+
+        wait_for(both_workers_alive, 90, f"two Spark workers to register (logs in {folder})")
         yield f"spark://127.0.0.1:{port}", master_ui
     finally:
         for process in processes:
