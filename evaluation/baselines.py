@@ -85,44 +85,63 @@ def jaccard(shared: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.nd
     return shared / (size_a + size_b - shared).astype(np.float64)
 
 
-def cosine_neighbours(incidence: Incidence, k: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Each training song's exact top ``k`` neighbours by cosine similarity."""
-    return top_neighbours(incidence, k, cosine)
+def cosine_neighbours(
+    incidence: Incidence, k: int, songs: np.ndarray | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Exact top ``k`` neighbours by cosine similarity of each training song (or of ``songs`` only)."""
+    return top_neighbours(incidence, k, cosine, songs)
 
 
-def jaccard_neighbours(incidence: Incidence, k: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Each training song's exact top ``k`` neighbours by Jaccard similarity."""
-    return top_neighbours(incidence, k, jaccard)
+def jaccard_neighbours(
+    incidence: Incidence, k: int, songs: np.ndarray | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Exact top ``k`` neighbours by Jaccard similarity of each training song (or of ``songs`` only)."""
+    return top_neighbours(incidence, k, jaccard, songs)
 
 
-def top_neighbours(incidence: Incidence, k: int, similarity: Similarity) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Each song's exact top ``k`` by ``similarity`` of the shared playlist counts (songs with none are absent)."""
+def top_neighbours(
+    incidence: Incidence, k: int, similarity: Similarity, songs: np.ndarray | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each song's exact top ``k`` by ``similarity`` of the shared playlist counts (songs with none are absent).
+
+    ``songs``: the track_ids whose neighbours are wanted (those not in training are skipped); all by default.
+    An evaluation needs only its seeds' lists, a small share of the work at full scale.
+    """
     if k < 1:
         raise ValueError(f"k is at least 1, got {k}")
     by_playlist = incidence.matrix
     by_song = by_playlist.T.tocsr()
     sizes = incidence.playlist_counts
+    if songs is None:
+        targets = np.arange(len(sizes))
+    else:
+        wanted = np.unique(np.asarray(songs, dtype=np.int64))
+        rows = np.searchsorted(incidence.track_ids, wanted)
+        present = rows < len(incidence.track_ids)
+        present[present] = incidence.track_ids[rows[present]] == wanted[present]
+        targets = rows[present]
     # A song's products: the sizes of its playlists, summed; blocks hold about PAIRS_PER_BLOCK of them.
-    cumulative_work = np.cumsum(by_song @ np.diff(by_playlist.indptr).astype(np.int64))
-    songs, neighbours, similarities = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0)]
+    cumulative_work = np.cumsum((by_song @ np.diff(by_playlist.indptr).astype(np.int64))[targets])
+    found, neighbours, similarities = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0)]
     start = 0
-    while start < len(sizes):
+    while start < len(targets):
         done = cumulative_work[start - 1] if start else 0
         stop = max(start + 1, int(np.searchsorted(cumulative_work, done + PAIRS_PER_BLOCK, side="right")))
         stop = min(stop, start + SONGS_PER_BLOCK)
-        shared_counts = (by_song[start:stop] @ by_playlist).tocsr()
-        song = np.repeat(np.arange(start, stop), np.diff(shared_counts.indptr))
+        block = targets[start:stop]
+        shared_counts = (by_song[block] @ by_playlist).tocsr()
+        song = np.repeat(block, np.diff(shared_counts.indptr))
         other, shared = shared_counts.indices.astype(np.int64), shared_counts.data.astype(np.int64)
         apart = song != other
         song, other, shared = song[apart], other[apart], shared[apart]
         score = similarity(shared, sizes[song], sizes[other])
         song, other, _, score, _ = top_k_per_song(song, other, shared, score, k, incidence.track_ids)
-        songs.append(song)
+        found.append(song)
         neighbours.append(other)
         similarities.append(score)
         start = stop
     return neighbours_from_pairs(
-        incidence.track_ids[np.concatenate(songs)],
+        incidence.track_ids[np.concatenate(found)],
         incidence.track_ids[np.concatenate(neighbours)],
         np.concatenate(similarities),
     )

@@ -5,12 +5,19 @@ Input: the dataset zip (one member, ``spotify_dataset.csv``: header
 quotes, ``\\`` as escape character).
 
 Outputs, under the run folder's ``datasets/``:
-- ``songs`` (track_id, artist, track, playlist_count): one row per song, a song
-  being (artist, track) after the seed's name normalisation plus lower case,
+- ``songs`` (track_id, artist_id, artist, track, playlist_count): one row per song,
+  a song being (artist, track) after the seed's name normalisation plus lower case,
   shown with its most frequent raw spelling; only songs in at least
-  ``--min-playlists`` distinct playlists.
-- ``playlist_tracks`` (playlist_id, track_id): distinct pairs, for kept songs; a
-  playlist is (user_id, playlistname).
+  ``--min-playlists`` distinct training playlists (``playlist_count``).
+- ``playlist_tracks`` (playlist_id, track_id): distinct pairs of the training
+  playlists, for kept songs; a playlist is (user_id, playlistname).
+- ``holdout_tracks`` (playlist_id, position, track_id, artist_id,
+  training_playlists): the held-out playlists' distinct songs, ``position`` 1, 2, ...
+  in the order of their first line in the file (the playlist's order), each with
+  the number of training playlists holding it (0 when none; any count, not only
+  songs kept). A share ``--holdout-fraction`` of the playlists is held out for
+  the evaluation by a hash of the playlist id (``evaluation.holdout``): they are
+  not training playlists, so nothing computed from ``playlist_tracks`` sees them.
 - ``rejects`` (line, reject_reason): every line that was not accepted, with the
   first reason that applies, in this order:
   ``invalid_encoding`` (the line is not valid UTF-8; its ``line`` is stored with
@@ -19,7 +26,8 @@ Outputs, under the run folder's ``datasets/``:
   quoted fields), ``blank_user_id``, ``blank_artist``, ``blank_track``,
   ``name_too_long`` (artist or track name over ``MAX_NAME_CHARS`` characters:
   the published names' btree index could not hold it).
-and ``metrics/extract.json`` with the row accounting (rows read = accepted + rejected).
+and ``metrics/extract.json`` with the row accounting (rows read = accepted + rejected;
+playlist/song pairs = training pairs + held-out pairs).
 
 A UTF-8 byte-order mark before the header is accepted. A file that is not the
 dataset zip, or whose first line is not the header (an empty file has none),
@@ -29,24 +37,29 @@ fails before any Spark work with a one-line error naming the file.
 given session (tests run it on theirs).
 
 Ids are 64-bit hashes of the normalised key, so a song keeps its track_id
-across refreshes; the validation suites check they are unique.
+(and an artist its artist_id) across refreshes; the validation suites check they are unique.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from evaluation.holdout import held_out
 from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
@@ -104,8 +117,10 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     """Parse data lines (column ``value``, header removed) into fields and a reject reason.
 
     Returns user_id, artistname, trackname, playlistname, line, reject_reason
-    (both null when the row is accepted). The reasons: the module docstring.
+    (both null when the row is accepted), and every other column of ``lines`` as it
+    was (``line_order``). The reasons: the module docstring.
     """
+    kept = [name for name in lines.columns if name != "value"]
     line = F.col("line")
     # Spark keeps a line's bytes as read: invalid UTF-8 and NUL pass through every string function
     # and would only fail where the text leaves Spark (COPY into PostgreSQL, after all the compute).
@@ -136,14 +151,15 @@ def parse_lines(lines: DataFrame) -> DataFrame:
         .when(is_too_long("artistname") | is_too_long("trackname"), "name_too_long")
     )
     return (
-        lines.select(F.col("value").alias("line"))
+        lines.select(F.col("value").alias("line"), *kept)
         .select(
             "line",
             F.is_valid_utf8(line).alias("is_valid_utf8"),
             line.contains("\u0000").alias("has_nul"),
+            *kept,
         )
-        .select("line", "is_valid_utf8", "has_nul", raw_fields.alias("raw_fields"))
-        .select(*fields, "line", "is_valid_utf8", "has_nul", "raw_fields")
+        .select("line", "is_valid_utf8", "has_nul", raw_fields.alias("raw_fields"), *kept)
+        .select(*fields, "line", "is_valid_utf8", "has_nul", "raw_fields", *kept)
         .withColumn("reject_reason", reason)
         # Only a rejected row keeps its line: accepted rows do not carry it through the job. It is
         # stored as valid UTF-8, so the rejects stay readable by any Parquet reader.
@@ -158,7 +174,7 @@ def playlist_id(user_id: Column, playlistname: Column) -> Column:
 
 
 def song_spellings(accepted: DataFrame) -> DataFrame:
-    """Each distinct raw (artistname, trackname) with its row count, song key and track_id.
+    """Each distinct raw (artistname, trackname) with its row count, song key, track_id and artist_id.
 
     The name normalisation (several regular expressions) runs once per distinct
     spelling instead of once per row: about ten times fewer at full scale.
@@ -169,18 +185,70 @@ def song_spellings(accepted: DataFrame) -> DataFrame:
         .withColumn("artist_key", normalise_artist(F.col("artistname")))
         .withColumn("track_key", normalise_track(F.col("trackname")))
         .withColumn("track_id", F.xxhash64("artist_key", "track_key"))
+        .withColumn("artist_id", F.xxhash64("artist_key"))
     )
 
 
 def playlist_song_pairs(accepted: DataFrame, spellings: DataFrame) -> DataFrame:
-    """Distinct (playlist_id, track_id) pairs of all accepted rows."""
-    rows = accepted.select(
+    """Distinct (playlist_id, track_id) pairs of all accepted rows, each with the ``line_order`` of its
+    first line in the file (``first_line``): the playlist's order."""
+    rows = accepted.groupBy(
         playlist_id(F.col("user_id"), F.col("playlistname")).alias("playlist_id"), "artistname", "trackname"
-    ).distinct()
+    ).agg(F.min("line_order").alias("first_line"))
     return (
         rows.join(spellings.select("artistname", "trackname", "track_id"), ["artistname", "trackname"])
-        .select("playlist_id", "track_id")
-        .distinct()
+        .groupBy("playlist_id", "track_id")
+        .agg(F.min("first_line").alias("first_line"))
+    )
+
+
+def _held_out_batches(batches: Iterator[pa.RecordBatch], fraction: float) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        ids = batch.column("playlist_id").to_numpy()
+        yield pa.RecordBatch.from_arrays(
+            [batch.column("playlist_id"), pa.array(held_out(ids, fraction))], names=["playlist_id", "held_out"]
+        )
+
+
+def held_out_playlists(playlist_ids: DataFrame, fraction: float) -> DataFrame:
+    """The ids (column ``playlist_id``) of the playlists held out at this ``fraction``.
+
+    The choice is ``evaluation.holdout.held_out``, run on Arrow batches (Spark SQL's arithmetic
+    refuses the 64-bit overflow its hash relies on), so every process makes the same one.
+    """
+    flagged = playlist_ids.select("playlist_id").mapInArrow(
+        partial(_held_out_batches, fraction=fraction), "playlist_id long, held_out boolean"
+    )
+    return flagged.where("held_out").select("playlist_id")
+
+
+def split_holdout(pairs: DataFrame, held_out_ids: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(training pairs, held-out pairs): the pairs of playlists not held out, and of those held out."""
+    marked = pairs.join(F.broadcast(held_out_ids.withColumn("held_out", F.lit(True))), "playlist_id", "left")
+    training = marked.where(F.col("held_out").isNull()).drop("held_out")
+    holdout = marked.where(F.col("held_out")).drop("held_out")
+    return training, holdout
+
+
+def song_artists(spellings: DataFrame) -> DataFrame:
+    """track_id, artist_id: a song's artist is part of its key, so each song has one."""
+    return spellings.select("track_id", "artist_id").distinct()
+
+
+def holdout_tracks_table(holdout: DataFrame, training_counts: DataFrame, artists: DataFrame) -> DataFrame:
+    """The held-out playlists' songs in playlist order, with their artist and training playlist count."""
+    order = Window.partitionBy("playlist_id").orderBy("first_line", "track_id")
+    return (
+        holdout.withColumn("position", F.row_number().over(order))
+        .join(artists, "track_id")
+        .join(training_counts.withColumnRenamed("playlist_count", "training_playlists"), "track_id", "left")
+        .select(
+            "playlist_id",
+            "position",
+            "track_id",
+            "artist_id",
+            F.coalesce(F.col("training_playlists"), F.lit(0)).alias("training_playlists"),
+        )
     )
 
 
@@ -196,11 +264,20 @@ def display_names(spellings: DataFrame) -> DataFrame:
     )
 
 
-def songs_table(spellings: DataFrame, pairs: DataFrame, min_playlists: int) -> DataFrame:
-    """Songs in at least ``min_playlists`` distinct playlists: track_id, artist, track, playlist_count."""
-    counts = pairs.groupBy("track_id").agg(F.count("*").alias("playlist_count"))
+def playlist_counts(pairs: DataFrame) -> DataFrame:
+    """track_id, playlist_count: the distinct playlists of each song among these pairs."""
+    return pairs.groupBy("track_id").agg(F.count("*").alias("playlist_count"))
+
+
+def songs_table(spellings: DataFrame, counts: DataFrame, min_playlists: int) -> DataFrame:
+    """Songs in at least ``min_playlists`` distinct playlists (``counts``): track_id, artist_id, artist,
+    track, playlist_count."""
     kept = counts.where(F.col("playlist_count") >= min_playlists)
-    return kept.join(display_names(spellings), "track_id").select("track_id", "artist", "track", "playlist_count")
+    return (
+        kept.join(display_names(spellings), "track_id")
+        .join(song_artists(spellings), "track_id")
+        .select("track_id", "artist_id", "artist", "track", "playlist_count")
+    )
 
 
 def playlist_tracks_table(pairs: DataFrame, songs: DataFrame) -> DataFrame:
@@ -209,11 +286,15 @@ def playlist_tracks_table(pairs: DataFrame, songs: DataFrame) -> DataFrame:
 
 
 def data_lines(lines: DataFrame, header: str) -> DataFrame:
-    """The file's lines (column ``value``) without its header line, recognised by its content.
+    """The file's lines (column ``value``) without its header line, recognised by its content, each with
+    a ``line_order`` that grows with its place in the file (not consecutive).
 
     A UTF-8 byte-order mark before the header does not stop it from being recognised.
     """
-    return lines.where(F.regexp_replace("value", "^\ufeff", "") != header)
+    # A text file's partitions are its consecutive byte ranges, in order, and each is read in order:
+    # the id (partition index in the high bits, row in the low bits) follows the file's order.
+    ordered = lines.withColumn("line_order", F.monotonically_increasing_id())
+    return ordered.where(F.regexp_replace("value", "^\ufeff", "") != header)
 
 
 def rejects_table(parsed: DataFrame) -> DataFrame:
@@ -269,9 +350,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--source-zip", required=True, help="path of the downloaded dataset zip")
     parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
     parser.add_argument("--min-playlists", type=int, default=2, help="drop songs in fewer playlists (default 2)")
+    parser.add_argument(
+        "--holdout-fraction",
+        type=float,
+        default=0.0,
+        help="share of playlists held out of training for the evaluation, 0 to 1 (default 0: none)",
+    )
     args = parser.parse_args(argv)
     if args.min_playlists < 1:
         parser.error("--min-playlists must be at least 1")
+    if math.isnan(args.holdout_fraction) or not 0 <= args.holdout_fraction <= 1:
+        parser.error("--holdout-fraction must be a share from 0 to 1")
     return args
 
 
@@ -290,12 +379,18 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
     accounting = count_by_reason(parsed)
     rejects_table(parsed).write.mode("overwrite").parquet(run.dataset("rejects"))
 
-    accepted = parsed.where(F.col("reject_reason").isNull()).select(*EXPECTED_COLUMNS)
+    accepted = parsed.where(F.col("reject_reason").isNull()).select(*EXPECTED_COLUMNS, "line_order")
     spellings = song_spellings(accepted).persist(StorageLevel.MEMORY_AND_DISK)
     pairs = playlist_song_pairs(accepted, spellings).persist(StorageLevel.MEMORY_AND_DISK)
-    songs_table(spellings, pairs, args.min_playlists).write.mode("overwrite").parquet(run.dataset("songs"))
+    held_out_ids = held_out_playlists(pairs.select("playlist_id").distinct(), args.holdout_fraction).persist()
+    training, holdout = split_holdout(pairs, held_out_ids)
+    counts = playlist_counts(training).persist(StorageLevel.MEMORY_AND_DISK)
+    songs_table(spellings, counts, args.min_playlists).write.mode("overwrite").parquet(run.dataset("songs"))
     songs = spark.read.parquet(run.dataset("songs"))
-    playlist_tracks_table(pairs, songs).write.mode("overwrite").parquet(run.dataset("playlist_tracks"))
+    playlist_tracks_table(training, songs).write.mode("overwrite").parquet(run.dataset("playlist_tracks"))
+    holdout_tracks_table(holdout, counts, song_artists(spellings)).write.mode("overwrite").parquet(
+        run.dataset("holdout_tracks")
+    )
 
     playlist_keys = (
         accepted.select(
@@ -307,19 +402,24 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
     metrics = {
         **accounting,
         "min_playlists": args.min_playlists,
+        "holdout_fraction": args.holdout_fraction,
         "spellings": spellings.count(),
         "songs_total": pairs.select("track_id").distinct().count(),
+        "songs_in_training": counts.count(),
         "songs_kept": songs.count(),
         "playlists_by_name": playlist_keys.select("user_id", "playlistname").distinct().count(),
         "playlists_by_id": playlist_keys.select("playlist_id").distinct().count(),
+        "playlists_held_out": held_out_ids.count(),
         "playlist_song_pairs_total": pairs.count(),
+        "training_pairs": training.count(),
+        "holdout_pairs": spark.read.parquet(run.dataset("holdout_tracks")).count(),
         "playlist_tracks": spark.read.parquet(run.dataset("playlist_tracks")).count(),
         "rejects_written": spark.read.parquet(run.dataset("rejects")).count(),
         "seconds": round(time.monotonic() - started, 3),
     }
     run.write_metrics("extract", metrics)
     csv_path.unlink()
-    for frame in (parsed, spellings, pairs, playlist_keys):
+    for frame in (parsed, spellings, pairs, held_out_ids, counts, playlist_keys):
         frame.unpersist()  # the session may outlive this run (a test's does)
     return metrics
 

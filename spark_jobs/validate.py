@@ -7,7 +7,8 @@ failed expectation listed, when any expectation fails, so the Airflow task fails
 and nothing downstream (publish) runs.
 
 Besides the Parquet datasets, suites can validate ``extract_accounting``: one
-row built from ``metrics/extract.json`` (the row accounting of the extract job).
+row built from ``metrics/extract.json`` (the row accounting of the extract job: lines, playlists,
+training and held-out pairs).
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ from pipeline.validation import failures, load_suites, validate_dataframes
 from spark_jobs.session import build_session
 
 STAGE_DATASETS = {
-    "extract": ["songs", "playlist_tracks", "rejects"],
+    "extract": ["songs", "playlist_tracks", "holdout_tracks", "rejects"],
     "recommendations": ["songs", "recommendations"],
 }
-ACCOUNTING_COLUMNS = ["rows_read", "rows_accepted", "rows_rejected", "playlists_by_name", "playlists_by_id"]
+ACCOUNTING_COLUMNS = [
+    "rows_read",
+    "rows_accepted",
+    "rows_rejected",
+    "playlists_by_name",
+    "playlists_by_id",
+    "min_playlists",
+    "playlists_held_out",
+    "playlist_song_pairs_total",
+    "training_pairs",
+    "holdout_pairs",
+]
 
 
 def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:

@@ -450,3 +450,21 @@ def test_item_knn_beats_most_popular_when_tastes_have_structure():
     assert len(cases) > 200
     assert jaccard > 1.5 * popular
     assert cosine_ > 1.5 * popular
+
+
+def test_neighbours_of_chosen_songs_only_are_those_of_the_whole_computation():
+    # From the cosine table above: song 3's lists are [1, 2], song 4's [2]; 99 is not a training song.
+    found = cosine_neighbours(TOY, k=10, songs=np.array([4, 3, 99, 3]))
+    assert {song: list(ids_.tolist()) for song, (ids_, _) in found.items()} == {3: [1, 2], 4: [2]}
+    assert similarities(found) == pytest.approx({(3, 1): 1 / math.sqrt(3), (3, 2): 0.5, (4, 2): 0.5})
+
+
+def test_a_short_knn_list_is_filled_up_with_the_backfill_songs_not_yet_named():
+    neighbours = {1: (ids(2, 3), np.array([0.5, 0.25]))}
+    popular = ids(3, 1, 9, 2, 8, 7)
+    # kNN names 2, 3; then the popular songs that are neither the seed (1) nor named: 9, 8 (7 is the 5th)
+    assert knn_recommender(neighbours, backfill=popular)(ids(1), 4).tolist() == [2, 3, 9, 8]
+    assert knn_recommender(neighbours, backfill=popular)(ids(1), 2).tolist() == [2, 3]
+    # a seed unseen in training: only the backfill
+    assert knn_recommender(neighbours, backfill=popular)(ids(5), 3).tolist() == [3, 1, 9]
+    assert knn_recommender(neighbours)(ids(5), 3).tolist() == []

@@ -214,9 +214,10 @@ def test_normalisation_follows_the_seeds_rules(spark):
 
 
 def _accepted(spark, rows):
+    """Accepted rows of these lines, in this order, as extract sees them after the header."""
     text = [f'"{user}","{artist}","{track}","{playlist}"' for user, artist, track, playlist in rows]
-    parsed = extract.parse_lines(lines(spark, *text))
-    return parsed.where("reject_reason is null").select(*extract.EXPECTED_COLUMNS)
+    parsed = extract.parse_lines(extract.data_lines(lines(spark, HEADER, *text), HEADER))
+    return parsed.where("reject_reason is null").select(*extract.EXPECTED_COLUMNS, "line_order")
 
 
 def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spark):
@@ -233,8 +234,10 @@ def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spar
     spellings = extract.song_spellings(accepted)
     assert spellings.count() == 3  # two spellings of The Boxer, one of Rare Song
     pairs = extract.playlist_song_pairs(accepted, spellings)
-    songs = extract.songs_table(spellings, pairs, min_playlists=2)
-    assertDataFrameEqual(songs.drop("track_id"), [Row(artist="Simon & Garfunkel", track="The Boxer", playlist_count=3)])
+    songs = extract.songs_table(spellings, extract.playlist_counts(pairs), min_playlists=2)
+    assertDataFrameEqual(
+        songs.drop("track_id", "artist_id"), [Row(artist="Simon & Garfunkel", track="The Boxer", playlist_count=3)]
+    )
     playlist_tracks = extract.playlist_tracks_table(pairs, songs)
     assert playlist_tracks.count() == 3
     assert playlist_tracks.select("track_id").distinct().count() == 1
@@ -248,6 +251,11 @@ def test_ids_are_stable_hashes_of_the_normalised_key(spark):
     again_pair = extract.playlist_song_pairs(again, extract.song_spellings(again)).first()
     assert first_pair["track_id"] == again_pair["track_id"]
     assert first_pair["playlist_id"] != again_pair["playlist_id"]
+    first_artist = extract.song_spellings(first).first()["artist_id"]
+    assert (
+        first_artist
+        == extract.song_spellings(_accepted(spark, [(USER, "SIMON AND  GARFUNKEL", "X", "Y")])).first()["artist_id"]
+    )
 
 
 def test_display_name_is_the_most_frequent_spelling(spark):
@@ -265,3 +273,59 @@ def test_display_name_is_the_most_frequent_spelling(spark):
 def test_rejects_table_keeps_the_line_and_reason(spark):
     parsed = extract.parse_lines(lines(spark, f'"{USER}","A","B","C"', "garbage"))
     assertDataFrameEqual(extract.rejects_table(parsed), [Row(line="garbage", reject_reason="malformed_line")])
+
+
+def test_lines_keep_the_order_of_the_file(spark):
+    text = [f'"{USER}","Artist {i}","Song {i}","P"' for i in range(200)]
+    ordered = extract.data_lines(spark.createDataFrame([(v,) for v in text], "value string").repartition(1), HEADER)
+    # one partition: the ids grow with the lines' places
+    rows = ordered.collect()
+    assert [row["value"] for row in sorted(rows, key=lambda row: row["line_order"])] == text
+
+
+def test_held_out_playlists_follow_the_hash_of_their_id(spark):
+    import numpy as np
+
+    from evaluation.holdout import held_out
+
+    ids = list(range(-500, 500))
+    expected = set(np.array(ids)[held_out(np.array(ids), 0.3)].tolist())
+    frame = spark.createDataFrame([(i,) for i in ids], "playlist_id long")
+    chosen = {row["playlist_id"] for row in extract.held_out_playlists(frame, 0.3).collect()}
+    assert chosen == expected
+    assert 200 < len(chosen) < 400  # about 30%
+    assert extract.held_out_playlists(frame, 0.0).count() == 0
+    assert extract.held_out_playlists(frame, 1.0).count() == len(ids)
+
+
+def test_the_hold_out_is_disjoint_from_training_and_keeps_the_playlist_order(spark):
+    accepted = _accepted(
+        spark,
+        [
+            (USER, "C", "Third", "Mix"),
+            (USER, "A", "First", "Train"),
+            (USER, "A", "First", "Mix"),
+            (OTHER_USER, "A", "First", "Other"),
+            (USER, "B", "Second", "Mix"),
+            (USER, "C", "Third", "Mix"),  # repeated: keeps its first place
+            (USER, "D", "Only held out", "Mix"),
+        ],
+    )
+    spellings = extract.song_spellings(accepted)
+    pairs = extract.playlist_song_pairs(accepted, spellings)
+    mix = pairs.join(
+        spark.createDataFrame([(USER, "Mix")], "user_id string, playlistname string").select(
+            extract.playlist_id(F.col("user_id"), F.col("playlistname")).alias("playlist_id")
+        ),
+        "playlist_id",
+        "left_semi",
+    )
+    held_out_ids = mix.select("playlist_id").distinct()
+    training, holdout = extract.split_holdout(pairs, held_out_ids)
+    assert training.count() == 2 and holdout.count() == 4  # nothing lost: 6 distinct pairs in all
+    assert training.join(held_out_ids, "playlist_id", "left_semi").count() == 0
+    counts = extract.playlist_counts(training)
+    table = extract.holdout_tracks_table(holdout, counts, extract.song_artists(spellings))
+    names = {row["track_id"]: row["track"] for row in extract.display_names(spellings).collect()}
+    got = [(row["position"], names[row["track_id"]], row["training_playlists"]) for row in table.collect()]
+    assert sorted(got) == [(1, "Third", 0), (2, "First", 2), (3, "Second", 0), (4, "Only held out", 0)]

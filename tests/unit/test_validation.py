@@ -44,6 +44,19 @@ def test_each_kind_of_broken_recommendation_is_caught(spark, recommendation_suit
     assert any(failed_check in line for line in failures(report)), failures(report)
 
 
+# The playlists and pairs of an accounting row: 5 pairs, 2 of them in the one held-out playlist.
+PAIRS = {
+    "min_playlists": 2, "playlists_held_out": 1, "playlist_song_pairs_total": 5, "training_pairs": 3,
+    "holdout_pairs": 2,
+}  # fmt: skip
+HOLDOUT_SCHEMA = "playlist_id long, position int, track_id long, artist_id long, training_playlists long"
+
+
+def holdout_tracks(spark, playlists: int = 1):
+    rows = [(p, position, 10 + position, 1, 0) for p in range(playlists) for position in (1, 2)]
+    return spark.createDataFrame(rows[:2] if playlists == 1 else rows, HOLDOUT_SCHEMA)
+
+
 def test_the_accounting_identity_is_checked(spark):
     suites = [s for s in load_suites(EXPECTATIONS_DIR / "extract") if s["meta"]["dataset"] == "extract_accounting"]
     accounting = {
@@ -51,15 +64,41 @@ def test_the_accounting_identity_is_checked(spark):
         "playlists_by_name": 3, "playlists_by_id": 3, "rejected_malformed_line": 1,
         "rejected_blank_user_id": 0, "rejected_blank_artist": 0, "rejected_blank_track": 0,
         "rejected_invalid_encoding": 0, "rejected_nul_byte": 0, "rejected_name_too_long": 0, "reject_rate": 0.1,
+        **PAIRS,
     }  # fmt: skip
     frames = {
         "extract_accounting": spark.createDataFrame([accounting]),
         "rejects": spark.createDataFrame([("garbage", "malformed_line")], "line string, reject_reason string"),
+        "holdout_tracks": holdout_tracks(spark),
     }
     report = validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.2})
     assert failures(report) == [
         "extract_accounting: rows read = rows accepted + rows rejected -> {'observed_value': 1}"
     ]
+
+
+@pytest.mark.parametrize(
+    "pairs, playlists, failed_check",
+    [
+        ({"training_pairs": 2}, 1, "playlist/song pairs = training pairs + held-out pairs"),
+        ({}, 2, "every held-out pair and playlist is in holdout_tracks"),
+    ],
+)
+def test_every_playlist_song_pair_is_a_training_or_a_held_out_pair(spark, pairs, playlists, failed_check):
+    suites = [s for s in load_suites(EXPECTATIONS_DIR / "extract") if s["meta"]["dataset"] == "extract_accounting"]
+    accounting = {
+        "rows_read": 10, "rows_accepted": 9, "rows_rejected": 1, "playlists_by_name": 3, "playlists_by_id": 3,
+        "rejected_malformed_line": 1, "rejected_blank_user_id": 0, "rejected_blank_artist": 0,
+        "rejected_blank_track": 0, "rejected_invalid_encoding": 0, "rejected_nul_byte": 0,
+        "rejected_name_too_long": 0, "reject_rate": 0.1, **PAIRS, **pairs,
+    }  # fmt: skip
+    frames = {
+        "extract_accounting": spark.createDataFrame([accounting]),
+        "rejects": spark.createDataFrame([("garbage", "malformed_line")], "line string, reject_reason string"),
+        "holdout_tracks": holdout_tracks(spark, playlists),
+    }
+    failed = failures(validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.2}))
+    assert len(failed) == 1 and failed_check in failed[0], failed
 
 
 def test_a_file_that_is_mostly_rejected_stops_at_the_reject_rate(spark):
@@ -69,10 +108,44 @@ def test_a_file_that_is_mostly_rejected_stops_at_the_reject_rate(spark):
         "rows_read": 1000, "rows_accepted": 15, "rows_rejected": 985, "playlists_by_name": 3, "playlists_by_id": 3,
         "rejected_malformed_line": 985, "rejected_blank_user_id": 0, "rejected_blank_artist": 0,
         "rejected_blank_track": 0, "rejected_invalid_encoding": 0, "rejected_nul_byte": 0,
-        "rejected_name_too_long": 0, "reject_rate": 0.985,
+        "rejected_name_too_long": 0, "reject_rate": 0.985, **PAIRS,
     }  # fmt: skip
     rejects = spark.createDataFrame([("garbage", "malformed_line")] * 985, "line string, reject_reason string")
-    frames = {"extract_accounting": spark.createDataFrame([accounting]), "rejects": rejects}
+    frames = {
+        "extract_accounting": spark.createDataFrame([accounting]),
+        "rejects": rejects,
+        "holdout_tracks": holdout_tracks(spark),
+    }
     failed = failures(validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.01}))
     assert len(failed) == 1 and "at most max_reject_rate" in failed[0] and "0.985" in failed[0]
     assert failures(validate_dataframes(suites, frames, parameters={"max_reject_rate": 0.99})) == []
+
+
+@pytest.mark.parametrize(
+    "holdout_rows, failed_check",
+    [
+        # playlist 1 is a training playlist too
+        ([(1, 1, 10, 1, 2), (1, 2, 11, 1, 0)], "no held-out playlist is a training playlist"),
+        # positions 1, 3: a song of the playlist is missing
+        ([(7, 1, 10, 1, 2), (7, 3, 11, 1, 0)], "each held-out playlist's positions are 1, 2, ..., n"),
+        # song 10 is in 2 training playlists, not 1
+        ([(7, 1, 10, 1, 1), (7, 2, 11, 1, 0)], "a kept song's training playlist count and artist equal its row"),
+        # song 12 is in 2 training playlists (min_playlists) but not among the songs
+        ([(7, 1, 10, 1, 2), (7, 2, 12, 1, 2)], "a song in at least min_playlists training playlists is in songs"),
+    ],
+)
+def test_the_held_out_playlists_are_checked_against_training(spark, holdout_rows, failed_check):
+    suites = [s for s in load_suites(EXPECTATIONS_DIR / "extract") if s["meta"]["dataset"] == "holdout_tracks"]
+    frames = {
+        "holdout_tracks": spark.createDataFrame(holdout_rows, HOLDOUT_SCHEMA),
+        "playlist_tracks": spark.createDataFrame([(1, 10), (2, 10)], "playlist_id long, track_id long"),
+        "songs": spark.createDataFrame(
+            [(10, 1, "A", "B", 2)], "track_id long, artist_id long, artist string, track string, playlist_count long"
+        ),
+        "extract_accounting": spark.createDataFrame([{"min_playlists": 2}]),
+    }
+    failed = failures(validate_dataframes(suites, frames))
+    assert len(failed) == 1 and failed_check in failed[0], failed
+    good = [(7, 1, 10, 1, 2), (7, 2, 11, 1, 0)]
+    frames["holdout_tracks"] = spark.createDataFrame(good, HOLDOUT_SCHEMA)
+    assert failures(validate_dataframes(suites, frames)) == []
