@@ -16,6 +16,12 @@ Intermediate data lives in a folder of this run under `$SPOTIFY_RECS_DATA_DIR`
 (default `./data`); the newest 3 runs' folders are kept. A failed validation
 stops the run before `publish`.
 
+A share of the playlists (`holdout_fraction`, chosen by a hash of the playlist id) is held out of
+training: `evaluate` continues them with the run's recommendations and two baselines (most popular,
+exact cosine item-kNN), and `validate_evaluation` stops the run when its NDCG or R-precision fell
+below the live version's (less `max_quality_drop`) or the most-popular baseline's. The figures are
+published with the version in `music.evaluation`.
+
 Each task's OpenLineage events name the datasets it reads and writes in this run
 (`lineage/`): the source, the downloaded zip, the run folder's Parquet datasets,
 the `music_staging` and `music` tables.
@@ -190,13 +196,38 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
                 "version's by more than this share (0.5 = half). `force` publishes anyway. A number from 0 to 1."
             ),
         ),
+        "holdout_fraction": Param(
+            0.01,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Share of playlists held out for the evaluation",
+            description=(
+                "Playlists chosen by a hash of their id (the same ones on every run of the same source) are left "
+                "out of the recommendations and used to measure them (evaluate). 0 turns the evaluation off. "
+                "A number from 0 to 1."
+            ),
+        ),
+        "max_quality_drop": Param(
+            0.05,
+            type="number",
+            minimum=0,
+            maximum=1,
+            title="Largest quality drop against the live version",
+            description=(
+                "The run stops before publishing when its NDCG or R-precision on the held-out playlists falls more "
+                "than this share below the live version's on the same hold-out (0.05 = 5%), or below the "
+                "most-popular baseline's. `force` publishes anyway. A number from 0 to 1."
+            ),
+        ),
         "force": Param(
             False,
             type="boolean",
             title="Recompute even if unchanged",
             description=(
                 "Run every stage even when the source and params equal the last published run's, and publish "
-                "even when the tables drop by more than max_drop against the live version."
+                "even when the tables drop by more than max_drop, or the quality by more than max_quality_drop, "
+                "against the live version."
             ),
         ),
     },  # fmt: skip
@@ -253,7 +284,7 @@ def spotify_recommendations():
         "extract",
         "extract.py",
         ["--source-zip", "{{ ti.xcom_pull(task_ids='download') }}", "--run-dir", RUN_DIR,
-         "--min-playlists", "{{ params.min_playlists }}"],
+         "--min-playlists", "{{ params.min_playlists }}", "--holdout-fraction", "{{ params.holdout_fraction }}"],
     )  # fmt: skip
     validate_extract = spark_job(
         "validate_extract",
@@ -278,6 +309,56 @@ def spotify_recommendations():
          "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}"],
         retries=0,
     )  # fmt: skip
+
+    @task
+    def evaluate(params=None, run_id=None, dag=None) -> dict:
+        """Continue the held-out playlists with the run's recommendations and the baselines; the figures."""
+        from pipeline.evaluate import evaluate_run, overall
+        from pipeline.run_folder import RunFolder
+
+        if params["holdout_fraction"] == 0:
+            print("the evaluation is off (holdout_fraction 0)")
+            return {"cases": 0}
+        evaluated = evaluate_run(RunFolder.of_run(dag.dag_id, run_id), params["top_k"])
+        print(f"{evaluated['cases']} cases from {evaluated['holdout_playlists']} held-out playlists:")
+        for method in ("published", "most_popular", "cosine_knn"):
+            figures = overall(evaluated["figures"], method)
+            print(f"  {method:<13} R-precision {figures['r_precision']}, NDCG {figures['ndcg']}")
+        return {"cases": evaluated["cases"], "seconds": evaluated["seconds"]}
+
+    @task(retries=0)  # the figures do not change by trying again
+    def validate_evaluation(source: Any, params=None, run_id=None, dag=None) -> dict:
+        """The quality gate: stop when NDCG or R-precision fell below the live version's or most-popular's."""
+        from contextlib import closing
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline import quality_gate
+        from pipeline.run_folder import RunFolder
+        from warehouse.connection import airflow_dsn, connect
+
+        if params["holdout_fraction"] == 0:
+            print("not gated: the evaluation is off (holdout_fraction 0)")
+            return {"compared_with": "nothing: the evaluation is off"}
+        with closing(connect(airflow_dsn())) as connection:
+            live = quality_gate.live_evaluation(connection)
+        try:
+            checked = quality_gate.validate_evaluation(
+                RunFolder.of_run(dag.dag_id, run_id),
+                live,
+                source["fingerprint"],
+                params["holdout_fraction"],
+                params["max_quality_drop"],
+            )
+        except quality_gate.QualityFell as fell:
+            if not params["force"]:
+                raise AirflowFailException(
+                    f"the recommendations got worse: {fell} (trigger with force to publish anyway)"
+                ) from fell
+            print(f"force is on, publishing anyway: {fell}")
+            return {"compared_with": "forced"}
+        print(f"quality gate passed, compared with {checked['compared_with']}: {checked}")
+        return checked
 
     @task(retries=0)  # the figures do not change by trying again
     def compare_with_live(params=None, run_id=None, dag=None) -> dict:
@@ -364,7 +445,9 @@ def spotify_recommendations():
         validate_extract,
         minhash,
         similarity_join,
+        evaluate(),
         validate_recommendations,
+        validate_evaluation(source),
         compare_with_live(),
         staged,
         validated,

@@ -92,6 +92,7 @@ class TaskDatasets:
 
 SONGS = RunDataset("songs")
 PLAYLIST_TRACKS = RunDataset("playlist_tracks")
+HOLDOUT_TRACKS = RunDataset("holdout_tracks")
 REJECTS = RunDataset("rejects")
 SIGNATURES = RunDataset("signatures")
 RECOMMENDATIONS = RunDataset("recommendations")
@@ -100,22 +101,26 @@ STAGED_RECOMMENDATIONS = Table("music_staging", "recommendations")
 LIVE_TRACKS = Table("music", "tracks")
 LIVE_RECOMMENDATIONS = Table("music", "recommendations")
 RUNS = Table("music", "runs")
+EVALUATION = Table("music", "evaluation")
 
 # Every task of the DAG that reads or writes data; the others (validate_params, prune_run_folders) do not.
 # Metrics and validation reports (JSON in the run folder) and the job's own scratch data are left out.
 TASKS: dict[str, TaskDatasets] = {
     "check_source": TaskDatasets(reads=(Source(), RUNS)),  # the source's fingerprint, the last published run
     "download": TaskDatasets(reads=(Source(),), writes=(SourceZip(),)),
-    "extract": TaskDatasets(reads=(SourceZip(),), writes=(SONGS, PLAYLIST_TRACKS, REJECTS)),
-    "validate_extract": TaskDatasets(reads=(SONGS, PLAYLIST_TRACKS, REJECTS)),
+    "extract": TaskDatasets(reads=(SourceZip(),), writes=(SONGS, PLAYLIST_TRACKS, HOLDOUT_TRACKS, REJECTS)),
+    "validate_extract": TaskDatasets(reads=(SONGS, PLAYLIST_TRACKS, HOLDOUT_TRACKS, REJECTS)),
     "minhash": TaskDatasets(reads=(PLAYLIST_TRACKS,), writes=(SIGNATURES,)),
     "similarity_join": TaskDatasets(reads=(SIGNATURES, PLAYLIST_TRACKS), writes=(RECOMMENDATIONS,)),
+    "evaluate": TaskDatasets(reads=(HOLDOUT_TRACKS, PLAYLIST_TRACKS, SONGS, RECOMMENDATIONS)),
     "validate_recommendations": TaskDatasets(reads=(SONGS, RECOMMENDATIONS)),
+    "validate_evaluation": TaskDatasets(reads=(RUNS, EVALUATION)),  # the live version's figures
     "compare_with_live": TaskDatasets(reads=(SONGS, RECOMMENDATIONS, RUNS)),
     "stage": TaskDatasets(reads=(SONGS, RECOMMENDATIONS), writes=(STAGED_TRACKS, STAGED_RECOMMENDATIONS)),
     "validate_staged": TaskDatasets(reads=(STAGED_TRACKS, STAGED_RECOMMENDATIONS)),
     "publish": TaskDatasets(
-        reads=(STAGED_TRACKS, STAGED_RECOMMENDATIONS), writes=(LIVE_TRACKS, LIVE_RECOMMENDATIONS, RUNS)
+        reads=(STAGED_TRACKS, STAGED_RECOMMENDATIONS),
+        writes=(LIVE_TRACKS, LIVE_RECOMMENDATIONS, RUNS, EVALUATION),
     ),
 }
 

@@ -3,7 +3,8 @@
 Inputs: the run folder's Parquet datasets ``songs`` and ``recommendations``
 (and the Spark jobs' metrics and validation reports), an open psycopg2 connection.
 Output: the live tables ``music.tracks`` and ``music.recommendations``, the
-analysts' views, a row in ``music.runs``, earlier versions in ``music_history``.
+analysts' views, a row in ``music.runs`` and the run's figures in ``music.evaluation``,
+earlier versions in ``music_history``.
 SQL lives in ``include/sql/``; moving versions between schemas in ``warehouse.versions``.
 
 Three steps, the DAG's tasks ``stage``, ``validate_staged`` and ``publish``, each
@@ -13,7 +14,7 @@ returning what the run record needs:
 2. ``validate_staged``: Great Expectations on the staged tables, inside PostgreSQL.
 3. ``swap_in``: in one transaction, keys, checks and indexes are built on the
    staged tables, the live tables move to ``music_history``, the staged tables
-   move into ``music``, the run is recorded, the views are recreated, the reader
+   move into ``music``, the run and its evaluation are recorded, the views are recreated, the reader
    role's grants renewed, and versions beyond the retention are dropped. Readers
    see the previous version until the commit and the new one after it; a failure
    leaves everything as it was.
@@ -190,6 +191,14 @@ def run_record(
     }
 
 
+def evaluation_rows(run: RunFolder) -> list[dict[str, Any]]:
+    """The run's evaluation figures (``metrics/evaluate.json``, written by the ``evaluate`` task), one row
+    per method and seed category; none when the run was not evaluated (``holdout_fraction`` 0)."""
+    if not run.metrics_file("evaluate").exists():
+        return []
+    return list(run.read_metrics("evaluate")["figures"])
+
+
 def swap_in(connection: Any, run: RunFolder, record: dict[str, Any], **lock_waits: Any) -> int:
     """Make the staged tables the live version and insert ``record`` into ``music.runs``, in one
     transaction; return the new version's run_id.
@@ -212,6 +221,8 @@ def swap_in(connection: Any, run: RunFolder, record: dict[str, Any], **lock_wait
             move_table(cursor, "music_staging", table, "music", table)
         run_sql_file(cursor, "insert_run.sql", record)
         (run_id,) = cursor.fetchone()
+        for figures in evaluation_rows(run):
+            run_sql_file(cursor, "insert_evaluation.sql", {"run_id": run_id, **figures})
         finish_swap(cursor)
         run_sql_file(cursor, "record_publish_seconds.sql", {"run_id": run_id})
         log.info("publishing version %s: %s", run_id, staged)

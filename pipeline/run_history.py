@@ -10,8 +10,17 @@ from typing import Any
 
 from warehouse.sql_files import fetch_one_as_dict, run_sql_file
 
-# The params that change what is computed; source_url and force do not.
-COMPUTE_PARAMS = ("min_playlists", "num_perm", "bands", "rows_per_band", "max_bucket", "exact_work", "top_k")
+# The params that change what is computed; source_url, force and the gates' tolerances do not.
+COMPUTE_PARAMS = (
+    "min_playlists",
+    "num_perm",
+    "bands",
+    "rows_per_band",
+    "max_bucket",
+    "exact_work",
+    "top_k",
+    "holdout_fraction",
+)
 
 
 def compute_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Run Great Expectations suites (JSON files in ``expectations/``) on Spark DataFrames or PostgreSQL tables.
+"""Run Great Expectations suites (JSON files in ``expectations/``) on Spark or pandas DataFrames or PostgreSQL tables.
 
 A suite file is GX 1.x's own suite format (name, expectations with ``type`` and
 ``kwargs``) plus ``meta.dataset``: the name of the DataFrame or table it
@@ -130,6 +130,27 @@ def validate_dataframes(
         frame.createOrReplaceTempView(name)
     context = _context(project_dir)
     source = context.data_sources.add_or_update_spark("spark")
+
+    def batch_for(content):
+        dataset = content["meta"]["dataset"]
+        if dataset not in frames:
+            raise KeyError(f"suite {content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
+        asset = _asset(source, content["name"], source.add_dataframe_asset)
+        return _whole_batch(asset, asset.add_batch_definition_whole_dataframe), {"dataframe": frames[dataset]}
+
+    return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
+
+
+def validate_pandas_frames(
+    suites: list[dict[str, Any]],
+    frames: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+    project_dir: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Validate each suite against the pandas DataFrame ``frames[suite.meta.dataset]`` (small data a task
+    holds in memory, such as the evaluation's figures). Returns the report ``validate_dataframes`` does."""
+    context = _context(project_dir)
+    source = context.data_sources.add_or_update_pandas("pandas")
 
     def batch_for(content):
         dataset = content["meta"]["dataset"]

@@ -92,6 +92,7 @@ def engine_params() -> dict:
         "max_bucket": 20,
         "exact_work": 50000,
         "top_k": 20,
+        "holdout_fraction": 0.01,
     }
 
 
@@ -154,7 +155,12 @@ def published_catalogue(module_dsn, tmp_path_factory, engine_params):
     db = connect(module_dsn)
     publish_hand_made(
         db,
-        write_run(tmp_path_factory.mktemp("webapp-run"), webapp_data.SONGS, webapp_data.RECOMMENDATIONS),
+        write_run(
+            tmp_path_factory.mktemp("webapp-run"),
+            webapp_data.SONGS,
+            webapp_data.RECOMMENDATIONS,
+            evaluation=webapp_data.EVALUATION,
+        ),
         {**engine_params, "top_k": webapp_data.TOP_K},
     )
     db.close()

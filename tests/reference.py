@@ -42,6 +42,17 @@ class Reference:
     playlists_of: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     rejected: Counter = field(default_factory=Counter)
     rows_read: int = 0
+    # playlist (user, name) -> its distinct songs in the order of their first line
+    songs_of: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+    def without(self, playlists: set[tuple[str, str]]) -> Reference:
+        """The same data without these playlists (a hold-out): songs left in none are gone."""
+        kept = Reference(rejected=self.rejected, rows_read=self.rows_read)
+        for song, holding in self.playlists_of.items():
+            if holding - playlists:
+                kept.playlists_of[song] = holding - playlists
+        kept.songs_of = {key: songs for key, songs in self.songs_of.items() if key not in playlists}
+        return kept
 
     def kept_songs(self, min_playlists: int) -> dict[tuple[str, str], set]:
         return {song: p for song, p in self.playlists_of.items() if len(p) >= min_playlists}
@@ -83,5 +94,9 @@ def read_reference(zip_path) -> Reference:
         elif not track.strip():
             reference.rejected["blank_track"] += 1
         else:
-            reference.playlists_of[song_key(artist, track)].add((user, playlist))
+            song = song_key(artist, track)
+            reference.playlists_of[song].add((user, playlist))
+            songs = reference.songs_of.setdefault((user, playlist), [])
+            if song not in songs:
+                songs.append(song)
     return reference

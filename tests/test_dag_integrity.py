@@ -16,7 +16,9 @@ STAGES = [
     "validate_extract",
     "minhash",
     "similarity_join",
+    "evaluate",
     "validate_recommendations",
+    "validate_evaluation",
     "compare_with_live",
     "stage",
     "validate_staged",
@@ -47,6 +49,8 @@ def test_one_task_per_stage_in_order(dag):
     assert dag.get_task("validate_params").upstream_task_ids == set()
     # publish also reads check_source's fingerprint and stage's row counts; nothing else skips a stage.
     assert dag.get_task("publish").upstream_task_ids == {"validate_staged", "stage", "check_source"}
+    # the quality gate compares with the live version on the same source content: check_source's fingerprint
+    assert dag.get_task("validate_evaluation").upstream_task_ids == {"validate_recommendations", "check_source"}
 
 
 def test_check_source_can_skip_everything_after_it(dag):

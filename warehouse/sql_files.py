@@ -40,11 +40,17 @@ def _column_names(cursor: Any) -> list[str]:
     return [column.name for column in cursor.description]
 
 
-SCHEMA_FILES = ("create_schemas.sql", "create_functions.sql", "create_runs_table.sql", "create_reader_role.sql")
+SCHEMA_FILES = (
+    "create_schemas.sql",
+    "create_functions.sql",
+    "create_runs_table.sql",
+    "create_evaluation_table.sql",
+    "create_reader_role.sql",
+)
 
 
 def create_warehouse_schema(cursor: Any) -> None:
-    """Schemas, helper functions, the run history and the reader role (idempotent)."""
+    """Schemas, helper functions, the run history and its evaluation, the reader role (idempotent)."""
     for name in SCHEMA_FILES:
         run_sql_file(cursor, name)
 

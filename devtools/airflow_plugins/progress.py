@@ -47,6 +47,19 @@ def figures(task_instance: Any) -> str:
         if task_id == "similarity_join":
             m = run.read_metrics("similarity_join")
             return f"{m['recommendations']:,} recommendations for {m['songs_with_recommendations']:,} songs"
+        if task_id == "evaluate":
+            from pipeline.evaluate import overall
+
+            m = run.read_metrics("evaluate")
+            ours, popular = overall(m["figures"], "published"), overall(m["figures"], "most_popular")
+            return (
+                f"{m['cases']:,} cases from {m['holdout_playlists']:,} held-out playlists; R-precision "
+                f"{ours['r_precision']:.3f}, NDCG {ours['ndcg']:.3f} (most popular: {popular['r_precision']:.3f}, "
+                f"{popular['ndcg']:.3f})"
+            )
+        if task_id == "validate_evaluation" and "evaluation" not in run.validation_reports():
+            gate = task_instance.xcom_pull(task_ids=task_id)
+            return f"not judged: {gate['compared_with'].removeprefix('nothing: ')}"
         if task_id.startswith("validate_") and task_id != "validate_params":
             stage = task_id.removeprefix("validate_")
             report = run.validation_reports().get(stage)

@@ -1,5 +1,6 @@
-"""Run folders written by hand (the two Parquet datasets ``publish`` reads, laid out like Spark's), published
-through the DAG's own steps: stage, validate the staged tables, swap in."""
+"""Run folders written by hand (the two Parquet datasets ``publish`` reads, laid out like Spark's, and
+optionally the evaluation's figures), published through the DAG's own steps: stage, validate the staged
+tables, swap in."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
 RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
 
 
-def write_run(run_dir, songs, recommendations):
+def write_run(run_dir, songs, recommendations, evaluation=None):
+    """``evaluation``: rows of ``metrics/evaluate.json`` (method, seed_category, cases and the figures)."""
     for name, columns, rows in (
         ("songs", SONG_COLUMNS, songs),
         ("recommendations", RECOMMENDATION_COLUMNS, recommendations),
@@ -25,6 +27,8 @@ def write_run(run_dir, songs, recommendations):
         folder.mkdir(parents=True)
         table = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
         pq.write_table(table, folder / "part-00000.parquet")
+    if evaluation is not None:
+        RunFolder(run_dir).write_metrics("evaluate", {"figures": evaluation})
     return run_dir
 
 

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 DAG_ID = "spotify_recommendations"
 TASKS = [
     "validate_params", "check_source", "download", "extract", "validate_extract", "minhash", "similarity_join",
-    "validate_recommendations", "compare_with_live", "stage", "validate_staged", "publish", "prune_run_folders",
+    "evaluate", "validate_recommendations", "validate_evaluation", "compare_with_live", "stage", "validate_staged",
+    "publish", "prune_run_folders",
 ]  # fmt: skip
 
 
@@ -92,7 +93,9 @@ def test_the_lineage_chains_the_source_to_the_published_tables(lineage_run, comp
         (None, (server_url, "/spotify_playlists.zip"), "download"),
         ("download", ("file", zip_path), "extract"),
         ("extract", parquet("playlist_tracks"), "minhash"),
+        ("extract", parquet("holdout_tracks"), "evaluate"),
         ("minhash", parquet("signatures"), "similarity_join"),
+        ("similarity_join", parquet("recommendations"), "evaluate"),
         ("similarity_join", parquet("recommendations"), "stage"),
         ("stage", table("music_staging.recommendations"), "publish"),
         ("publish", table("music.recommendations"), None),
@@ -103,11 +106,13 @@ def test_the_lineage_chains_the_source_to_the_published_tables(lineage_run, comp
         if consumer:
             assert dataset in completed[consumer]["inputs"], (consumer, dataset)
 
-    assert completed["extract"]["outputs"] == {parquet("songs"), parquet("playlist_tracks"), parquet("rejects")}
-    assert completed["publish"]["outputs"] == {
-        table("music.tracks"), table("music.recommendations"), table("music.runs")
+    assert completed["extract"]["outputs"] == {
+        parquet("songs"), parquet("playlist_tracks"), parquet("holdout_tracks"), parquet("rejects")
     }  # fmt: skip
-    for name in ("songs", "playlist_tracks", "rejects", "signatures", "recommendations"):
+    assert completed["publish"]["outputs"] == {
+        table("music.tracks"), table("music.recommendations"), table("music.runs"), table("music.evaluation")
+    }  # fmt: skip
+    for name in ("songs", "playlist_tracks", "holdout_tracks", "rejects", "signatures", "recommendations"):
         assert Path(parquet(name)[1]).is_dir(), name  # the names are the run's real Parquet folders
 
 

@@ -1,10 +1,13 @@
 """The whole DAG on a generated sample: downloaded over real HTTP, published to a real PostgreSQL,
-checked against exact Jaccard similarities computed independently from the raw CSV."""
+checked against exact Jaccard similarities computed independently from the raw CSV, without the
+playlists held out for the evaluation (chosen here from the hash the hold-out is defined by)."""
 
 from __future__ import annotations
 
 import zipfile
 
+import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from devtools.sample_data import HEADER_LINE
@@ -16,11 +19,39 @@ from tests.services import SAMPLE_ROWS, run_dag, task_states
 pytestmark = pytest.mark.integration
 
 RECALL_AT = 10
+HOLDOUT_FRACTION = 0.01  # the DAG's default
 
 
 @pytest.fixture(scope="module")
 def reference(sample_zip):
     return read_reference(sample_zip)
+
+
+@pytest.fixture(scope="module")
+def playlist_ids(reference, spark) -> dict[tuple[str, str], int]:
+    """Each playlist's id: a 64-bit xxhash of (user_id, playlistname), as the data contract defines it."""
+    from pyspark.sql import functions as F
+
+    keys = spark.createDataFrame(list(reference.songs_of), "user_id string, playlistname string")
+    rows = keys.select("user_id", "playlistname", F.xxhash64("user_id", "playlistname").alias("id")).collect()
+    return {(row["user_id"], row["playlistname"]): row["id"] for row in rows}
+
+
+@pytest.fixture(scope="module")
+def held_out(playlist_ids) -> set[tuple[str, str]]:
+    """The playlists held out at the default fraction, by the hold-out's definition (evaluation.holdout)."""
+    from evaluation.holdout import held_out as is_held_out
+
+    keys = list(playlist_ids)
+    chosen = is_held_out(np.array([playlist_ids[key] for key in keys], dtype=np.int64), HOLDOUT_FRACTION)
+    return {key for key, held in zip(keys, chosen, strict=True) if held}
+
+
+@pytest.fixture(scope="module")
+def training(reference, held_out):
+    """What the recommendations are computed from: every playlist but the held-out ones."""
+    assert held_out  # the sample is big enough for 1% to hold some out
+    return reference.without(held_out)
 
 
 def fetch(db, query: str, params: tuple | None = None) -> list[tuple]:
@@ -52,6 +83,7 @@ def test_every_stage_succeeded_and_data_docs_were_built(good_run):
     docs = run.data_docs_index.read_text()
     for suite in ("songs", "extract_accounting", "recommendations", "staged_recommendations"):
         assert suite in docs, suite
+    # (1% of the sample's playlists make too few cases for the quality gate to judge: no evaluation report)
     assert sorted(p.stem for p in (run_dir / "validation").glob("*.json")) == ["extract", "recommendations", "staged"]
 
 
@@ -79,26 +111,27 @@ def test_row_accounting_matches_the_raw_file(good_run, reference):
     assert {k: v for k, v in metrics["rows_rejected_by_reason"].items() if v} == dict(reference.rejected)
 
 
-def test_published_songs_are_the_songs_in_at_least_two_playlists(published, reference):
+def test_published_songs_are_the_songs_in_at_least_two_playlists(published, training):
     tracks, _ = published
-    kept = reference.kept_songs(min_playlists=2)
+    kept = training.kept_songs(min_playlists=2)
     by_key = {song_key(artist, track): count for artist, track, count in tracks.values()}
     assert len(by_key) == len(tracks)
     assert by_key == {song: len(playlists) for song, playlists in kept.items()}
 
 
-def test_every_published_similarity_is_the_exact_jaccard(published, reference):
+def test_every_published_similarity_is_the_exact_jaccard(published, training):
     tracks, recommendations = published
     assert len(recommendations) > 1000
     for track_id, recommended_id, _, similarity, shared in recommendations:
-        exact, exact_shared = reference.jaccard(song_key(*tracks[track_id][:2]), song_key(*tracks[recommended_id][:2]))
+        exact, exact_shared = training.jaccard(song_key(*tracks[track_id][:2]), song_key(*tracks[recommended_id][:2]))
         assert similarity == pytest.approx(exact, abs=1e-12)
         assert shared == exact_shared
 
 
-def test_recall_at_10_against_the_exact_top_10(published, reference):
+def test_recall_at_10_against_the_exact_top_10(published, training):
     """Tie-aware: a recommendation counts when its exact similarity reaches the exact 10th best."""
     tracks, recommendations = published
+    reference = training
     kept = reference.kept_songs(min_playlists=2)
     songs_in = songs_by_playlist(kept)
     returned: dict[tuple, list[tuple]] = {}
@@ -117,6 +150,32 @@ def test_recall_at_10_against_the_exact_top_10(published, reference):
     recall = hits / relevant
     print(f"recall@{RECALL_AT} = {recall:.4f} over {relevant} exact neighbours of {len(kept)} songs")
     assert recall >= 0.95
+
+
+def test_the_held_out_playlists_are_the_hash_chosen_ones_in_their_order_and_never_trained_on(
+    good_run, playlist_ids, held_out, reference, spark
+):
+    from pyspark.sql import functions as F
+
+    run = RunFolder.of_run(good_run.dag_id, good_run.run_id)
+    holdout = pq.read_table(run.dataset("holdout_tracks")).to_pylist()
+    training_ids = set(pq.read_table(run.dataset("playlist_tracks"), columns=["playlist_id"]).column(0).to_pylist())
+    expected_ids = {playlist_ids[key] for key in held_out}
+    assert {row["playlist_id"] for row in holdout} == expected_ids
+    assert not expected_ids & training_ids  # minhash reads playlist_tracks only: no held-out playlist reaches it
+    assert run.read_metrics("extract")["playlists_held_out"] == len(held_out)
+    # Song ids as the data contract defines them: xxhash64 of the normalised artist and track names.
+    songs = {song for key in held_out for song in reference.songs_of[key]}
+    frame = spark.createDataFrame(sorted(songs), "artist string, track string")
+    song_of = {
+        row["id"]: (row["artist"], row["track"])
+        for row in frame.select("artist", "track", F.xxhash64("artist", "track").alias("id")).collect()
+    }
+    by_playlist: dict[int, list] = {}
+    for row in sorted(holdout, key=lambda row: (row["playlist_id"], row["position"])):
+        by_playlist.setdefault(row["playlist_id"], []).append(song_of[row["track_id"]])
+    for key in held_out:
+        assert by_playlist[playlist_ids[key]] == reference.songs_of[key], key
 
 
 def test_ranks_follow_similarity_and_ties_are_broken_by_id(published):

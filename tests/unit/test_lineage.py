@@ -82,8 +82,9 @@ def test_download_reads_the_source_url_and_writes_the_zip_extract_reads(run):
     )
     assert names("extract", run) == (
         [("file", ZENODO_ZIP)],
-        [("file", f"{DATASETS}/songs"), ("file", f"{DATASETS}/playlist_tracks"), ("file", f"{DATASETS}/rejects")],
-    )
+        [("file", f"{DATASETS}/songs"), ("file", f"{DATASETS}/playlist_tracks"),
+         ("file", f"{DATASETS}/holdout_tracks"), ("file", f"{DATASETS}/rejects")],
+    )  # fmt: skip
 
 
 def test_the_spark_jobs_read_and_write_this_runs_parquet_datasets(run):
@@ -96,7 +97,13 @@ def test_the_spark_jobs_read_and_write_this_runs_parquet_datasets(run):
         [("file", f"{DATASETS}/songs"), ("file", f"{DATASETS}/recommendations")],
         [],
     )
-    for task_id in ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations"):
+    assert names("evaluate", run) == (
+        [("file", f"{DATASETS}/holdout_tracks"), ("file", f"{DATASETS}/playlist_tracks"),
+         ("file", f"{DATASETS}/songs"), ("file", f"{DATASETS}/recommendations")],
+        [],
+    )  # fmt: skip
+    spark_tasks = ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations")
+    for task_id in (*spark_tasks, "evaluate"):
         task_dataset_names(task_id, run, no_warehouse)
 
 
@@ -113,7 +120,7 @@ def test_publishing_goes_from_the_parquet_datasets_through_staging_to_the_live_t
     assert names("publish", run) == (
         [(warehouse, "warehouse.music_staging.tracks"), (warehouse, "warehouse.music_staging.recommendations")],
         [(warehouse, "warehouse.music.tracks"), (warehouse, "warehouse.music.recommendations"),
-         (warehouse, "warehouse.music.runs")],
+         (warehouse, "warehouse.music.runs"), (warehouse, "warehouse.music.evaluation")],
     )  # fmt: skip
 
 
@@ -183,6 +190,7 @@ def test_the_extractor_names_a_python_tasks_datasets_with_the_warehouse_connecti
         "warehouse.music.tracks",
         "warehouse.music.recommendations",
         "warehouse.music.runs",
+        "warehouse.music.evaluation",
     ]
 
 
