@@ -17,12 +17,18 @@ from urllib.parse import parse_qsl
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 
-from webapp.catalogue import Catalogue, Session, Song, Unavailable
+from webapp.catalogue import Catalogue, NothingPublished, Session, Song, Unavailable
 
 MAX_NAME_CHARS = 200
 MAX_QUERY_CHARS = 200
 DEFAULT_COUNT = 5
 SEARCH_LIMIT = 10
+# music.evaluation's methods as the page names them.
+METHOD_NAMES = {
+    "published": "These recommendations",
+    "most_popular": "Most popular songs",
+    "cosine_knn": "Cosine item-kNN",
+}
 # ASCII digits only, and few of them: str.isdigit() also accepts '²', which int() refuses, and int() of
 # thousands of digits is refused too (and slow); 19 digits hold every 64-bit number.
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
@@ -118,7 +124,13 @@ def unavailable_answer(error: Unavailable) -> tuple[Any, int, dict[str, str]]:
 
 def page_defaults(db: Session) -> dict:
     top_k = db.top_k()
-    return {"count_choices": count_choices(top_k), "count": min(DEFAULT_COUNT, top_k), "same_artist": False}
+    return {
+        "count_choices": count_choices(top_k),
+        "count": min(DEFAULT_COUNT, top_k),
+        "same_artist": False,
+        "evaluation": db.evaluation(),
+        "method_names": METHOD_NAMES,
+    }
 
 
 def song_payload(db: Session, song: Song, opts: Options) -> dict:
@@ -204,6 +216,20 @@ def create_app(catalogue: Catalogue) -> Flask:
                 asked = {"artist": artist, "track": track}
                 return jsonify(error="song not found", asked=asked, closest=closest), 404
             return jsonify(song_payload(db, song, opts))
+
+    @app.get("/api/evaluation")
+    def api_evaluation():
+        """How good the live version's recommendations are (``music.evaluation_latest``, every seed category
+        together): ``{"evaluated", "run_id", "published_at", "holdout_fraction", "cases", "figures": [{"method",
+        "cases", "r_precision", "ndcg"}]}``, ours ("published") first, then "most_popular" and "cosine_knn";
+        a figure is null where no case had one. When the live version was not evaluated: 200 with
+        ``"evaluated": false``, every other field null and ``"figures": []``. 503 when nothing is published.
+        """
+        with catalogue.session() as db:
+            evaluation = db.evaluation()
+        if evaluation is None:
+            raise NothingPublished()
+        return jsonify(evaluation.as_json())
 
     @app.get("/api/random")
     def api_random():

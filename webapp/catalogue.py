@@ -1,4 +1,4 @@
-"""Read-only access to the published songs and recommendations (no Flask here).
+"""Read-only access to the published songs, their recommendations and their evaluation (no Flask here).
 
 ``Catalogue(dsn)`` keeps a pool of psycopg 3 connections (``psycopg_pool``) as
 the reader role: each query is its own read-only transaction with a statement
@@ -11,6 +11,8 @@ message for people and a ``retry_after`` in seconds), never a driver error:
 ``NothingPublished`` (no ``music`` tables, or no reader role yet),
 ``DatabaseBusy`` (statement or lock timeout, every connection in use) and
 ``DatabaseDown`` (the server cannot be reached or dropped the connection).
+A warehouse published before evaluations were recorded has no
+``music.evaluation_latest``: its live version reads as not evaluated.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import select
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Self
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
 
 import psycopg
 import psycopg.errors
@@ -32,6 +35,7 @@ from pipeline.settings import SQL_DIR
 
 QUERIES = {path.stem: path.read_text() for path in (SQL_DIR / "webapp").glob("*.sql")}
 SMALLEST_ID = -(2**63)
+T = TypeVar("T")
 
 # The pool retries a failed connection in the background with a doubling delay until this many seconds
 # have passed; kept short so that, once the database is back, the delay between attempts stays a few seconds.
@@ -39,10 +43,10 @@ RECONNECT_TIMEOUT = 10.0
 # While the pool's latest attempt to connect has failed, a request waits only this long for a connection
 # instead of the whole pool timeout: the answer is known (503) and waiting would only hold a server thread.
 WAIT_WHILE_DISCONNECTED = 0.1
-# How long a catalogue trusts the live version's top_k: it changes only when a version is published, and a
-# value a few seconds old only bounds `n` by the previous version's; reading it for every request would cost
-# a query each.
-TOP_K_SECONDS = 5.0
+# How long a catalogue trusts what it read about the live version (its top_k, its evaluation): they change
+# only when a version is published or rolled back, and a value a few seconds old only bounds `n` by the
+# previous version's or shows its figures; reading them for every request would cost a query each.
+LIVE_FACTS_SECONDS = 5.0
 # A connection refused for these reasons means the publishing pipeline has not created them yet
 # (libpq reports connection failures as text only, without a SQLSTATE).
 NOT_CREATED_YET = re.compile(r'(role|database) "[^"]*" does not exist')
@@ -97,6 +101,45 @@ class Recommendation:
             **self.song.as_json(),
             "similarity": self.similarity,
             "shared_playlists": self.shared_playlists,
+        }
+
+
+@dataclass(frozen=True)
+class MethodFigures:
+    """One method's figures over every held-out case (None where it has none)."""
+
+    method: str
+    cases: int
+    r_precision: float | None
+    ndcg: float | None
+
+    def as_json(self) -> dict:
+        return {"method": self.method, "cases": self.cases, "r_precision": self.r_precision, "ndcg": self.ndcg}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The live version's offline evaluation, every seed category together: ours first, then the baselines.
+    No figures when the live version was not evaluated; then the other fields are None too."""
+
+    figures: tuple[MethodFigures, ...] = ()
+    run_id: int | None = None
+    published_at: datetime | None = None
+    holdout_fraction: float | None = None
+
+    @property
+    def cases(self) -> int | None:
+        """Held-out cases of the first method (ours): every method is evaluated on the same cases."""
+        return self.figures[0].cases if self.figures else None
+
+    def as_json(self) -> dict:
+        return {
+            "evaluated": bool(self.figures),
+            "run_id": self.run_id,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "holdout_fraction": self.holdout_fraction,
+            "cases": self.cases,
+            "figures": [f.as_json() for f in self.figures],
         }
 
 
@@ -163,22 +206,30 @@ def unavailable_reason(error: psycopg.Error) -> Unavailable | None:
 
 
 @dataclass
-class TopK:
-    """The live version's top_k as last read, and when (``time.monotonic()``)."""
+class Remembered(Generic[T]):
+    """A fact about the live version as last read, and when (``time.monotonic()``)."""
 
-    value: int = 0
-    read_at: float = -TOP_K_SECONDS
+    value: T
+    read_at: float = -LIVE_FACTS_SECONDS
 
     def is_fresh(self) -> bool:
-        return time.monotonic() - self.read_at < TOP_K_SECONDS
+        return time.monotonic() - self.read_at < LIVE_FACTS_SECONDS
+
+
+@dataclass
+class LiveFacts:
+    """What a catalogue remembers about the live version, shared by its sessions."""
+
+    top_k: Remembered[int] = field(default_factory=lambda: Remembered(0))
+    evaluation: Remembered[Evaluation] = field(default_factory=lambda: Remembered(Evaluation()))
 
 
 class Session:
     """The page's queries, on one connection (``Catalogue.session()``)."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any], top_k: TopK) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], live: LiveFacts) -> None:
         self._cursor = cursor
-        self._top_k = top_k
+        self._live = live
 
     def _songs(self, query_name: str, **params: Any) -> list[Song]:
         self._cursor.execute(QUERIES[query_name], params)
@@ -211,12 +262,30 @@ class Session:
 
     def top_k(self) -> int:
         """The live version's recommendations per song (0 when nothing is published), read again after
-        ``TOP_K_SECONDS``."""
-        if not self._top_k.is_fresh():
+        ``LIVE_FACTS_SECONDS``."""
+        if not self._live.top_k.is_fresh():
             self._cursor.execute(QUERIES["published_top_k"])
             row = self._cursor.fetchone()
-            self._top_k.value, self._top_k.read_at = (row[0] if row else 0), time.monotonic()
-        return self._top_k.value
+            self._live.top_k = Remembered(row[0] if row else 0, time.monotonic())
+        return self._live.top_k.value
+
+    def evaluation(self) -> Evaluation | None:
+        """The live version's evaluation (no figures when it was not evaluated), None when nothing is
+        published; read again after ``LIVE_FACTS_SECONDS``."""
+        if not self.top_k():
+            return None
+        if not self._live.evaluation.is_fresh():
+            try:
+                self._cursor.execute(QUERIES["live_evaluation"])
+                rows = self._cursor.fetchall()
+            except psycopg.errors.UndefinedTable:
+                # Published before evaluations were recorded: no view yet (each query is its own transaction,
+                # so the connection is still usable).
+                rows = []
+            figures = tuple(MethodFigures(*row[:4]) for row in rows)
+            found = Evaluation(figures, *rows[0][4:]) if rows else Evaluation()
+            self._live.evaluation = Remembered(found, time.monotonic())
+        return self._live.evaluation.value
 
 
 class Catalogue:
@@ -230,7 +299,7 @@ class Catalogue:
         database is down or nothing is published yet, and answers 503 until it can read.
         """
         self._attempts = ConnectAttempts()
-        self._top_k = TopK()
+        self._live = LiveFacts()
         milliseconds = max(round(statement_timeout * 1000), 1)
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             dsn,
@@ -278,7 +347,7 @@ class Catalogue:
         queries cost one wait for a connection, not one each. Raises ``Unavailable`` when the database
         cannot answer, inside the block too."""
         with self._cursor() as cursor:
-            yield Session(cursor, self._top_k)
+            yield Session(cursor, self._live)
 
     def close(self) -> None:
         self._pool.close()

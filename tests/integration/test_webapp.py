@@ -1,8 +1,14 @@
 """The lookup page's routes and JSON API against a real PostgreSQL holding a published sample."""
 
+import re
+from contextlib import contextmanager
+from datetime import datetime
+
 import psycopg
 import pytest
 
+from tests.integration import webapp_data
+from tests.integration.run_folders import publish_hand_made, write_run
 from tests.integration.webapp_data import (
     ALONE,
     GLORY_BOX,
@@ -13,13 +19,30 @@ from tests.integration.webapp_data import (
     TAGS,
     TEARDROP,
 )
+from tests.services import create_database
+from warehouse.connection import connect, with_user
 from webapp import create_app
+from webapp.catalogue import Catalogue
 
 pytestmark = pytest.mark.integration
 
 
+def record_holdout_fraction(dsn, fraction):
+    """Set the live run's holdout_fraction in its params, where music.evaluation_latest reads it: this module
+    states the share it expects here, whatever tests/conftest.py's engine params say (or whether they name one)."""
+    db = connect(dsn)
+    with db, db.cursor() as cursor:
+        cursor.execute(
+            "update music.runs set params = params || jsonb_build_object('holdout_fraction', %s::float8)"
+            " where status = 'live'",
+            (fraction,),
+        )
+    db.close()
+
+
 @pytest.fixture(scope="module")
-def client(catalogue):
+def client(catalogue, published_catalogue):
+    record_holdout_fraction(published_catalogue, 0.1)
     return create_app(catalogue).test_client()
 
 
@@ -150,6 +173,8 @@ def test_before_anything_is_published_the_app_says_so(warehouse_dsn):
         assert api.status_code == 503 and "Nothing is published yet" in api.json["error"]
         page = client.get("/")
         assert page.status_code == 503 and "Nothing is published yet" in page.get_data(as_text=True)
+        evaluation = client.get("/api/evaluation")
+        assert evaluation.status_code == 503 and "Nothing is published yet" in evaluation.json["error"]
         assert int(api.headers["Retry-After"]) > 0 and int(page.headers["Retry-After"]) > 0
     finally:
         empty.close()
@@ -161,3 +186,88 @@ def test_the_page_names_its_icon_and_the_icon_is_served(client):
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert icon.get_data(as_text=True).startswith("<svg")
+
+
+def panel_text(page):
+    """The text of the page's evaluation panel, tags dropped and whitespace folded."""
+    panel = re.search(r'<section id="evaluation".*?</section>', page, re.DOTALL)
+    assert panel, "the page has no evaluation panel"
+    return " ".join(re.sub(r"<[^>]+>", " ", panel.group()).split())
+
+
+def test_page_shows_the_live_versions_overall_evaluation_beside_the_baselines(client):
+    for path in ("/", "/?artist=bjork&track=joga"):
+        response = client.get(path)
+        assert response.status_code == 200
+        text = panel_text(response.get_data(as_text=True))
+        assert text.startswith("How good are these?")
+        assert "R-precision NDCG These recommendations 0.410 0.520 Most popular songs 0.120 0.190 " in text
+        assert "Cosine item-kNN 0.380 – 1,234 held-out cases · 10% of playlists held out" in text
+        assert "0.930" not in text and "0.940" not in text  # the one-seed category's figures
+        assert "not evaluated" not in text
+
+
+def test_api_gives_the_live_versions_overall_evaluation_ours_first(client):
+    response = client.get("/api/evaluation")
+    assert response.status_code == 200
+    answer = response.json
+    assert list(answer) == ["evaluated", "run_id", "published_at", "holdout_fraction", "cases", "figures"]
+    assert (answer["evaluated"], answer["holdout_fraction"], answer["cases"]) == (True, 0.1, 1234)
+    assert answer["figures"] == [
+        {"method": "published", "cases": 1234, "r_precision": 0.41, "ndcg": 0.52},
+        {"method": "most_popular", "cases": 1234, "r_precision": 0.12, "ndcg": 0.19},
+        {"method": "cosine_knn", "cases": 1234, "r_precision": 0.38, "ndcg": None},
+    ]
+    assert isinstance(answer["run_id"], int)
+    assert datetime.fromisoformat(answer["published_at"]).tzinfo is not None
+
+
+@pytest.fixture(scope="module")
+def unevaluated_dsn(warehouse_dsn, published_catalogue, tmp_path_factory, engine_params):
+    """A database whose live version has no evaluation rows: its run held out no playlist."""
+    dsn = create_database(warehouse_dsn, "webapp_not_evaluated")
+    db = connect(dsn)
+    run = write_run(tmp_path_factory.mktemp("unevaluated-run"), webapp_data.SONGS, webapp_data.RECOMMENDATIONS)
+    publish_hand_made(db, run, {**engine_params, "top_k": webapp_data.TOP_K, "holdout_fraction": 0.0})
+    db.close()
+    return dsn
+
+
+@contextmanager
+def reader_client(dsn):
+    """A test client of the page over a new catalogue of ``dsn`` as the reader (nothing remembered yet)."""
+    catalogue = Catalogue(with_user(dsn, "music_reader"))
+    try:
+        yield create_app(catalogue).test_client()
+    finally:
+        catalogue.close()
+
+
+NOT_EVALUATED = {
+    "evaluated": False, "run_id": None, "published_at": None, "holdout_fraction": None, "cases": None, "figures": [],
+}  # fmt: skip
+
+
+def assert_not_evaluated(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = panel_text(page.get_data(as_text=True))
+    assert "The live version was not evaluated" in text and "R-precision" not in text
+    api = client.get("/api/evaluation")
+    assert api.status_code == 200 and api.json == NOT_EVALUATED
+    song = client.get("/?artist=bjork&track=joga")
+    assert song.status_code == 200 and "Hoppípolla" in song.get_data(as_text=True)
+
+
+def test_a_live_version_without_evaluation_rows_says_it_was_not_evaluated(unevaluated_dsn):
+    with reader_client(unevaluated_dsn) as client:
+        assert_not_evaluated(client)
+
+
+def test_a_warehouse_published_before_evaluations_were_recorded_says_it_was_not_evaluated(unevaluated_dsn):
+    db = connect(unevaluated_dsn)
+    with db, db.cursor() as cursor:
+        cursor.execute("drop table music.evaluation cascade")  # and the view music.evaluation_latest
+    db.close()
+    with reader_client(unevaluated_dsn) as client:
+        assert_not_evaluated(client)

@@ -87,6 +87,8 @@ def test_type_pick_a_suggestion_and_see_recommendations(page, server_url):
     assert result_titles(page)[0] == "Hoppípolla by Sigur Rós"
     assert "together in 25 playlists" in page.locator(".recommendations li").first.inner_text()
     assert "Hyperballad by Björk" not in result_titles(page)
+    assert page.locator("#evaluation").is_visible()
+    assert page.locator("#evaluation tr.published td").all_inner_texts() == ["0.410", "0.520"]
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
