@@ -7,8 +7,9 @@
    OpenLineage events appended to ``<data>/lineage/events.jsonl`` unless a transport is set.
 3. ``airflow db migrate`` then ``airflow dags test spotify_recommendations``
    with the given params; its full log goes to ``<data>/logs/``.
-4. Prints recommendations read back from PostgreSQL and a command that opens a
-   SQL prompt on the published tables.
+4. Prints recommendations read back from PostgreSQL, the live version's offline
+   evaluation beside the baselines (``music.evaluation_latest``) and a command that
+   opens a SQL prompt on the published tables.
 
 Usage: ``python -m devtools.local_run --source-url URL [--param name=value ...] [--sample-rows N]``
 """
@@ -27,17 +28,38 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lineage.config import events_file, openlineage_settings
 from pipeline.settings import PROJECT_ROOT, RUN_DEADLINE_MINUTES, data_dir
 from warehouse.connection import airflow_connection_json, configured_or_embedded, connect, masked
 from warehouse.embedded import psql_command
-from warehouse.sql_files import run_sql_file
+from warehouse.sql_files import fetch_all_as_dicts, run_sql_file
 
 DAG_ID = "spotify_recommendations"
 PROGRESS_PREFIX = "[progress]"
 HEARTBEAT_SECONDS = 20  # no silence longer than this while a task runs
 SPARK_LOCAL_CONNECTION = json.dumps({"conn_type": "spark", "host": "local[*]"})
+SAMPLE_HOLDOUT_FRACTION = 0.1  # a generated sample's hold-out (a PARAMS value overrides it)
+# music.evaluation's methods, in the order the demo shows them, with what each one is.
+METHOD_LABELS = {
+    "published": "published (LSH Jaccard item-kNN)",
+    "most_popular": "most popular",
+    "cosine_knn": "cosine item-kNN (exact)",
+}
+# The demo's quality columns: heading, music.evaluation column, format.
+EVALUATION_COLUMNS = [
+    ("cases", "cases", ","),
+    ("R-precision", "r_precision", ".3f"),
+    ("NDCG", "ndcg", ".3f"),
+    ("recall@10", "recall_10", ".3f"),
+    ("recall@500", "recall_500", ".3f"),
+    ("clicks", "clicks", ".2f"),
+    ("hit rate", "hit_rate", ".3f"),
+    ("coverage", "coverage", ".3f"),
+    ("popularity ratio", "popularity_ratio", ".2f"),
+    ("own-artist share", "own_artist_share", ".3f"),
+]
 
 
 def airflow_environment(data: Path) -> dict[str, str]:
@@ -186,6 +208,38 @@ def print_recommendations(dsn: str, songs: int = 3, per_song: int = 5) -> None:
         print(f"  {rank:>2}. {rec_track} by {rec_artist}  (Jaccard {similarity:.3f}, {shared} playlists together)")
 
 
+def format_evaluation(rows: list[dict[str, Any]]) -> str:
+    """The live version's overall figures (``select_demo_evaluation.sql``'s rows: method, holdout_fraction,
+    cases and the figures) as a table, one line per method, ours first, NULL as "-"; with no rows, one line
+    saying the version was not evaluated."""
+    if not rows:
+        return "The live version was not evaluated (holdout_fraction=0): no quality figures to show."
+    rows = sorted(rows, key=lambda row: list(METHOD_LABELS).index(row["method"]))
+    fraction = rows[0]["holdout_fraction"]
+    share = "an unrecorded share" if fraction is None else f"{fraction * 100:g}%"
+    table = [["method", *(heading for heading, _, _ in EVALUATION_COLUMNS)]]
+    for row in rows:
+        cells = ["-" if row[column] is None else format(row[column], spec) for _, column, spec in EVALUATION_COLUMNS]
+        table.append([METHOD_LABELS[row["method"]], *cells])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line))
+        for line in table
+    ]
+    header = (
+        f"Quality of the live version: playlist continuation on the {share} of playlists held out, "
+        f"{rows[0]['cases']:,} cases, all seed categories (clicks: lower is better):"
+    )
+    return "\n".join([header, *lines])
+
+
+def print_evaluation(dsn: str) -> None:
+    with closing(connect(dsn)) as db, db, db.cursor() as cursor:
+        run_sql_file(cursor, "select_demo_evaluation.sql")
+        rows = fetch_all_as_dicts(cursor)
+    print(f"\n{format_evaluation(rows)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source-url", help="dataset zip URL (default: the DAG's default, the Zenodo URL)")
@@ -199,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     conf: dict[str, object] = {}
     if args.sample_rows:
         conf["source_url"] = sample_url(data, args.sample_rows)
+        # A sample has few playlists: 1% of them (the DAG's default) gives too few cases to judge by.
+        conf["holdout_fraction"] = SAMPLE_HOLDOUT_FRACTION
     if args.source_url:
         conf["source_url"] = args.source_url
     conf.update(parse_params([*shlex.split(args.params), *args.param]))
@@ -228,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"the DAG run succeeded in {seconds:.0f} s")
 
     print_recommendations(dsn)
+    print_evaluation(dsn)
     print(f"\nOpen a SQL prompt on the published tables:\n  {psql_command(masked(dsn))}")
     print("  then try: select * from music.recommendations_named limit 20;")
 

@@ -1,6 +1,9 @@
-"""The analysts' warehouse on a real PostgreSQL: versions, rollback, retention, views, examples, the reader role."""
+"""The analysts' warehouse on a real PostgreSQL: versions, rollback, retention, views, the evaluation of each
+version, examples, the reader role."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import psycopg2
 import pytest
@@ -11,7 +14,7 @@ from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
 from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
 from warehouse.connection import connect, sqlalchemy_url, with_user
-from warehouse.sql_files import create_warehouse_schema
+from warehouse.sql_files import create_warehouse_schema, fetch_all_as_dicts, run_sql_file
 from warehouse.versions import VersionError, rollback
 
 pytestmark = pytest.mark.integration
@@ -22,6 +25,29 @@ SONGS_B = [*SONGS_A, (4, "Radiohead", "Karma Police", 9)]
 RECS_B = [(1, 3, 1, 0.5, 2), (1, 4, 2, 0.2, 1), (3, 1, 1, 0.5, 2), (4, 1, 1, 0.2, 1)]
 SONGS_C = SONGS_A[:2]
 RECS_C = [(1, 2, 1, 0.7, 3), (2, 1, 1, 0.7, 3)]
+
+FIGURES = ["r_precision", "ndcg", "recall_10", "recall_100", "recall_500", "clicks", "hit_rate", "coverage",
+           "popularity_ratio", "own_artist_share"]  # fmt: skip
+
+
+def figures(method, seed_category, cases, *values):
+    """A row of metrics/evaluation.json: the method, seed category, cases and every figure in FIGURES' order."""
+    return {"method": method, "seed_category": seed_category, "cases": cases, **dict(zip(FIGURES, values, strict=True))}
+
+
+# Version A's and B's evaluation: ours, both baselines overall, and seed categories with and without cases.
+EVALUATION_A = [
+    figures("published", "all", 40, 0.10, 0.20, 0.05, 0.30, 0.50, 3.5, 0.40, 0.30, 1.5, 0.20),
+    figures("published", "1", 10, 0.05, 0.10, 0.02, 0.20, 0.40, 6.0, 0.30, 0.10, 2.0, 0.10),
+    figures("published", "25", 0, None, None, None, None, None, None, None, None, None, None),
+    figures("most_popular", "all", 40, 0.02, 0.05, 0.01, 0.10, 0.30, 20.0, 0.10, 0.01, 9.0, 0.02),
+    figures("cosine_knn", "all", 40, 0.12, 0.22, 0.06, 0.31, 0.52, 3.0, 0.42, 0.28, 1.4, 0.25),
+]
+EVALUATION_B = [
+    figures("published", "all", 50, 0.15, 0.26, 0.07, 0.35, 0.55, 2.5, 0.45, 0.33, 1.3, 0.18),
+    figures("most_popular", "all", 50, 0.03, 0.06, 0.01, 0.12, 0.31, 19.0, 0.12, 0.01, 8.5, 0.02),
+    figures("cosine_knn", "all", 50, 0.13, 0.24, 0.06, 0.33, 0.54, 2.9, 0.44, 0.30, 1.35, 0.24),
+]
 
 
 def rows(db, query, params=None):
@@ -97,16 +123,72 @@ def test_rollback_makes_the_previous_version_live_again_atomically(db, three_ver
 
 def test_re_running_the_same_dag_run_replaces_its_version(db, tmp_path, engine_params):
     first = next_run_id(db)
-    publish_hand_made(db, write_run(tmp_path / "x1", SONGS_A, RECS_A), engine_params, dag_run_id="manual__same")
-    publish_hand_made(db, write_run(tmp_path / "x2", SONGS_A, RECS_A), engine_params, dag_run_id="manual__same")
+    x1 = write_run(tmp_path / "x1", SONGS_A, RECS_A, EVALUATION_A)
+    publish_hand_made(db, x1, engine_params, dag_run_id="manual__same")
+    x2 = write_run(tmp_path / "x2", SONGS_A, RECS_A, EVALUATION_B)
+    second = publish_hand_made(db, x2, engine_params, dag_run_id="manual__same")
     assert rows(db, "select count(*) from music.runs where dag_run_id = 'manual__same'") == [(1,)]
     assert statuses(db, first) == [("live",)]
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
+    # the replaced run's evaluation went with its run row (on delete cascade)
+    evaluated = "select run_id, method, r_precision from music.evaluation where run_id >= %s order by 1, 2"
+    assert rows(db, evaluated, (first,)) == [(second, "cosine_knn", 0.13), (second, "most_popular", 0.03),
+                                             (second, "published", 0.15)]  # fmt: skip
+
+
+def test_evaluation_latest_shows_the_live_versions_figures_and_follows_a_rollback(db, tmp_path, engine_params):
+    first = next_run_id(db)
+    a = publish_hand_made(
+        db, write_run(tmp_path / "a", SONGS_A, RECS_A, EVALUATION_A), {**engine_params, "holdout_fraction": 0.1},
+        dag_run_id="manual__evaluated_a",
+    )  # fmt: skip
+    b = publish_hand_made(
+        db, write_run(tmp_path / "b", SONGS_B, RECS_B, EVALUATION_B), {**engine_params, "holdout_fraction": 0.2},
+        dag_run_id="manual__evaluated_b",
+    )  # fmt: skip
+    stored = "select run_id, method, seed_category, cases, r_precision, ndcg, own_artist_share from music.evaluation"
+    assert rows(db, stored + " where run_id >= %s order by 1, 2, 3", (first,)) == [
+        (a, "cosine_knn", "all", 40, 0.12, 0.22, 0.25),
+        (a, "most_popular", "all", 40, 0.02, 0.05, 0.02),
+        (a, "published", "1", 10, 0.05, 0.10, 0.10),
+        (a, "published", "25", 0, None, None, None),
+        (a, "published", "all", 40, 0.10, 0.20, 0.20),
+        (b, "cosine_knn", "all", 50, 0.13, 0.24, 0.24),
+        (b, "most_popular", "all", 50, 0.03, 0.06, 0.02),
+        (b, "published", "all", 50, 0.15, 0.26, 0.18),
+    ]
+    latest = (
+        "select run_id, dag_run_id, holdout_fraction, method, seed_category, r_precision, clicks"
+        " from music.evaluation_latest order by method, seed_category"
+    )
+    assert rows(db, latest) == [
+        (b, "manual__evaluated_b", 0.2, "cosine_knn", "all", 0.13, 2.9),
+        (b, "manual__evaluated_b", 0.2, "most_popular", "all", 0.03, 19.0),
+        (b, "manual__evaluated_b", 0.2, "published", "all", 0.15, 2.5),
+    ]
+    # the demo's query: the overall rows, ours first
+    with db.cursor() as cursor:
+        run_sql_file(cursor, "select_demo_evaluation.sql")
+        demo = [(r["method"], r["holdout_fraction"], r["cases"], r["ndcg"]) for r in fetch_all_as_dicts(cursor)]
+    db.rollback()
+    assert demo == [("published", 0.2, 50, 0.26), ("most_popular", 0.2, 50, 0.06), ("cosine_knn", 0.2, 50, 0.24)]
+
+    assert rollback(db) == a
+    assert rows(db, latest) == [
+        (a, "manual__evaluated_a", 0.1, "cosine_knn", "all", 0.12, 3.0),
+        (a, "manual__evaluated_a", 0.1, "most_popular", "all", 0.02, 20.0),
+        (a, "manual__evaluated_a", 0.1, "published", "1", 0.05, 6.0),
+        (a, "manual__evaluated_a", 0.1, "published", "25", None, None),
+        (a, "manual__evaluated_a", 0.1, "published", "all", 0.10, 3.5),
+    ]
+
+    publish_hand_made(db, write_run(tmp_path / "c", SONGS_C, RECS_C), {**engine_params, "holdout_fraction": 0})
+    assert rows(db, latest) == []  # a live version that was not evaluated
 
 
 def test_views_and_their_columns_are_documented(db, three_versions):
     views = ["recommendations_named", "track_lookup", "most_recommended_tracks", "artist_similarity",
-             "previous_recommendations"]  # fmt: skip
+             "previous_recommendations", "evaluation_latest"]  # fmt: skip
     for view in views:
         assert rows(db, "select obj_description(%s::regclass)", (f"music.{view}",))[0][0], view
     undocumented = rows(
@@ -141,14 +223,22 @@ def test_artist_similarity_and_most_recommended(db, three_versions):
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (SQL_DIR / "examples").glob("*.sql")))
-def test_example_queries_return_sensible_rows(db, tmp_path, example, engine_params):
-    publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A), engine_params)
-    publish_hand_made(db, write_run(tmp_path / "b", SONGS_B, RECS_B), engine_params)
-    with db.cursor() as cursor:
-        cursor.execute((SQL_DIR / "examples" / example).read_text())
-        columns = [c.name for c in cursor.description]
-        result = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    db.rollback()
+def test_example_queries_return_sensible_rows(db, tmp_path, example, engine_params, module_dsn):
+    first = next_run_id(db)
+    with db, db.cursor() as cursor:  # the module's earlier tests published evaluated versions too
+        cursor.execute("delete from music.evaluation where run_id < %s", (first,))
+    params = {**engine_params, "holdout_fraction": 0.1}
+    a = publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A, EVALUATION_A), params)
+    b = publish_hand_made(db, write_run(tmp_path / "b", SONGS_B, RECS_B, EVALUATION_B), params)
+    reader = connect(with_user(module_dsn, "music_reader"))  # what the analysts run them as
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute((SQL_DIR / "examples" / example).read_text())
+            columns = [c.name for c in cursor.description]
+            result = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        reader.rollback()
+    finally:
+        reader.close()
     assert result, example
     if example == "recommendations_for_a_song.sql":
         assert [(r["rank"], r["recommended_track"]) for r in result] == [(1, "Hoppípolla"), (2, "Karma Police")]
@@ -163,6 +253,16 @@ def test_example_queries_return_sensible_rows(db, tmp_path, example, engine_para
         # A -> B: kept 1->3 and 3->1; added 1->4, 4->1; dropped 1->2, 2->1
         assert result == [{"songs": 4, "recommendations_kept": 2, "recommendations_added": 2,
                            "recommendations_dropped": 2}]  # fmt: skip
+    elif example == "quality_of_recent_runs.sql":
+        figures_of = ["run_id", "status", "holdout_fraction", "cases", "r_precision", "r_precision_change", "ndcg",
+                      "ndcg_change", "most_popular_r_precision", "most_popular_ndcg", "cosine_knn_r_precision",
+                      "cosine_knn_ndcg"]  # fmt: skip
+        assert [[r[name] for name in figures_of] for r in result] == [
+            [b, "live", 0.1, 50, Decimal("0.15"), Decimal("0.05"), Decimal("0.26"), Decimal("0.06"),
+             Decimal("0.03"), Decimal("0.06"), Decimal("0.13"), Decimal("0.24")],
+            [a, "archived", 0.1, 40, Decimal("0.10"), None, Decimal("0.20"), None,
+             Decimal("0.02"), Decimal("0.05"), Decimal("0.12"), Decimal("0.22")],
+        ]  # fmt: skip
 
 
 def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, module_dsn):
@@ -172,6 +272,8 @@ def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, mod
             cursor.execute("select count(*) from music.recommendations_named")
             assert cursor.fetchone()[0] == len(RECS_C)
             cursor.execute("select count(*) from music.runs")
+            cursor.execute("select count(*) from music.evaluation")
+            cursor.execute("select count(*) from music.evaluation_latest")
         reader.rollback()
         forbidden = [
             "delete from music.recommendations",
