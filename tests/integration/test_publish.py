@@ -68,7 +68,7 @@ def test_a_failed_swap_leaves_the_previous_tables_as_they_were(db, tmp_path, eng
     assert live_rows(db) == before
     with db.cursor() as cursor:
         cursor.execute("select tablename from pg_tables where schemaname = 'music' order by 1")
-        assert cursor.fetchall() == [("recommendations",), ("runs",), ("tracks",)]
+        assert cursor.fetchall() == [("evaluation",), ("recommendations",), ("runs",), ("tracks",)]
     db.rollback()
 
 

@@ -26,7 +26,7 @@ from pipeline.run_folder import RunFolder
 from tests.services import free_port, run_dag, task_states, wait_for
 
 pytestmark = pytest.mark.integration
-DATASETS = ["songs", "playlist_tracks", "rejects", "signatures", "recommendations"]
+DATASETS = ["songs", "playlist_tracks", "holdout_tracks", "rejects", "signatures", "recommendations"]
 SYSTEM_PYTHON_PREFIX = "/usr"  # /usr/bin/python3.11: Debian's, without numpy
 
 
