@@ -13,7 +13,7 @@ from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR
 from pipeline.validation import failures, load_suites, validate_dataframes
 from spark_jobs import extract
-from spark_jobs.validate import accounting_frame
+from spark_jobs.validate import STAGE_DATASETS, accounting_frame
 
 USER = "9cc0cfd4d7d7885102480dd99e7a90d6"
 OTHER_USER = "07f0fc3be95dcd878966b1f9572ff670"
@@ -166,7 +166,7 @@ def test_every_reason_is_accounted_for_and_passes_the_extract_suites(spark, tmp_
     assert metrics["rejects_written"] == 7
 
     suites = load_suites(EXPECTATIONS_DIR / "extract")
-    frames = {name: spark.read.parquet(run.dataset(name)) for name in ("songs", "playlist_tracks", "rejects")}
+    frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS["extract"]}
     frames["extract_accounting"] = accounting_frame(spark, metrics)
     # Most of this file is rejected on purpose: the reject-rate limit is not what this test is about.
     everything = {"min_playlists": 1, "max_reject_rate": 1.0}
