@@ -116,6 +116,20 @@ def _run_suites(context, suites, batch_for: Callable, parameters: dict | None, b
     return {"success": all(r["success"] for r in reports), "suites": reports}
 
 
+def _dataframe_batch(source, frames: dict[str, Any]) -> Callable:
+    """``batch_for`` of ``_run_suites`` for DataFrames (Spark or pandas) of a dataframe datasource:
+    each suite's whole-DataFrame batch of ``frames[suite.meta.dataset]``."""
+
+    def batch_for(content):
+        dataset = content["meta"]["dataset"]
+        if dataset not in frames:
+            raise KeyError(f"suite {content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
+        asset = _asset(source, content["name"], source.add_dataframe_asset)
+        return _whole_batch(asset, asset.add_batch_definition_whole_dataframe), {"dataframe": frames[dataset]}
+
+    return batch_for
+
+
 def validate_dataframes(
     suites: list[dict[str, Any]],
     frames: dict[str, Any],
@@ -131,14 +145,7 @@ def validate_dataframes(
     context = _context(project_dir)
     source = context.data_sources.add_or_update_spark("spark")
 
-    def batch_for(content):
-        dataset = content["meta"]["dataset"]
-        if dataset not in frames:
-            raise KeyError(f"suite {content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
-        asset = _asset(source, content["name"], source.add_dataframe_asset)
-        return _whole_batch(asset, asset.add_batch_definition_whole_dataframe), {"dataframe": frames[dataset]}
-
-    return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
+    return _run_suites(context, suites, _dataframe_batch(source, frames), parameters, project_dir is not None)
 
 
 def validate_pandas_frames(
@@ -152,14 +159,7 @@ def validate_pandas_frames(
     context = _context(project_dir)
     source = context.data_sources.add_or_update_pandas("pandas")
 
-    def batch_for(content):
-        dataset = content["meta"]["dataset"]
-        if dataset not in frames:
-            raise KeyError(f"suite {content['name']!r} validates {dataset!r}, not one of {sorted(frames)}")
-        asset = _asset(source, content["name"], source.add_dataframe_asset)
-        return _whole_batch(asset, asset.add_batch_definition_whole_dataframe), {"dataframe": frames[dataset]}
-
-    return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
+    return _run_suites(context, suites, _dataframe_batch(source, frames), parameters, project_dir is not None)
 
 
 def validate_postgres_tables(
