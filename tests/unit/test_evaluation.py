@@ -404,6 +404,63 @@ def test_the_neighbours_do_not_depend_on_the_blocks(monkeypatch):
     assert similarities(jaccard_neighbours(TOY, k=10)) == whole
 
 
+def test_a_cosine_row_cut_among_ties_is_recomputed_exactly(monkeypatch):
+    from evaluation import baselines
+
+    # Playlist 1 holds songs 1..9 and nothing else: every pair has cosine 1/sqrt(1 x 1) = 1, one shared
+    # playlist each, so song 1's best 3 are the smallest ids, 2, 3, 4. With no margin the top-n product
+    # keeps 4 entries per row (the song and 3 others), chosen among equals: every row must be redone.
+    incidence = incidence_matrix(np.ones(9, dtype=np.int64), np.arange(1, 10))
+    redone = []
+    exact = baselines.top_neighbours
+
+    def recording(incidence, k, similarity, songs=None):
+        redone.append(sorted(songs.tolist()))
+        return exact(incidence, k, similarity, songs)
+
+    monkeypatch.setattr(baselines, "top_neighbours", recording)
+    found = cosine_neighbours(incidence, k=3, margin=0)
+    assert found[1][0].tolist() == [2, 3, 4]
+    assert found[9][0].tolist() == [1, 2, 3]
+    assert found[1][1].tolist() == [1.0, 1.0, 1.0]
+    assert redone == [list(range(1, 10))]
+
+
+def test_a_cosine_row_cut_below_its_kth_needs_no_recomputation(monkeypatch):
+    from evaluation import baselines
+
+    # Song 1 is in playlists 1-4; song 2 in 1-4 too (cosine 1), song 3 in 1-2 (2/sqrt(8) = 0.71),
+    # song 4 in 1 (1/sqrt(4) = 0.5), song 5 in 1 and 5-7 (1/sqrt(16) = 0.25). With k=2 and a margin
+    # of 1, song 1's row keeps itself, 2, 3 and 4; what it leaves out (5) is below its 2nd best (3).
+    playlists = ids(1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 1, 1, 5, 6, 7)
+    songs = ids(1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 5, 5, 5, 5)
+    incidence = incidence_matrix(playlists, songs)
+    monkeypatch.setattr(baselines, "top_neighbours", lambda *args, **kwargs: pytest.fail("recomputed"))
+    found = cosine_neighbours(incidence, k=2, songs=ids(1), margin=1)
+    assert found[1][0].tolist() == [2, 3]
+    assert found[1][1] == pytest.approx([1.0, 2 / math.sqrt(8)])
+
+
+@pytest.mark.parametrize("margin", [0, 1, 20])
+@pytest.mark.parametrize("k", [1, 4])
+def test_cosine_by_top_n_product_equals_the_blocked_exact_product(margin, k):
+    # Small playlists over few songs: many equal similarities, so many rows are cut among ties.
+    from evaluation.baselines import cosine, top_neighbours
+
+    rng = np.random.default_rng(margin * 10 + k)
+    playlist_ids = np.repeat(np.arange(300), rng.integers(1, 6, size=300))
+    track_ids = rng.integers(1, 60, size=len(playlist_ids))
+    incidence = incidence_matrix(playlist_ids, track_ids)
+    chosen = ids(*range(1, 60, 3))
+    for songs in (None, chosen):
+        fast = cosine_neighbours(incidence, k, songs=songs, margin=margin)
+        exact = top_neighbours(incidence, k, cosine, songs)
+        assert fast.keys() == exact.keys()
+        for song, (neighbours, values) in exact.items():
+            assert fast[song][0].tolist() == neighbours.tolist()
+            assert fast[song][1].tolist() == values.tolist()
+
+
 def test_most_popular_ranks_by_playlist_count_then_smaller_id_and_skips_seeds():
     # counts: 2: 4, 1: 3, 3: 1, 4: 1 (3 and 4 tie: 3 first)
     ranking = most_popular(TOY)
