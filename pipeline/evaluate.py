@@ -40,7 +40,8 @@ METHODS = ("published", "most_popular", "cosine_knn")
 FIGURE_COLUMNS = ("method", "seed_category", "cases", *FIGURES)  # a row of metrics/evaluate.json
 
 
-def _columns(run: RunFolder, dataset: str, columns: list[str], where: Any = None) -> dict[str, np.ndarray]:
+def read_columns(run: RunFolder, dataset: str, columns: list[str], where: Any = None) -> dict[str, np.ndarray]:
+    """These columns of one of the run's datasets (rows matching ``where``, a pyarrow expression), as numpy arrays."""
     table = pa_dataset.dataset(run.dataset(dataset), format="parquet").to_table(columns=columns, filter=where)
     return {name: table.column(name).to_numpy() for name in columns}
 
@@ -65,7 +66,7 @@ def facts_of_songs(songs: dict[str, np.ndarray], holdout: dict[str, np.ndarray])
 
 def published_neighbours(run: RunFolder, seeds: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """The published neighbour lists (best first) of these seed songs."""
-    found = _columns(
+    found = read_columns(
         run,
         "recommendations",
         ["track_id", "recommended_track_id", "rank", "similarity"],
@@ -98,10 +99,10 @@ def evaluate_run(run: RunFolder, top_k: int) -> dict[str, Any]:
     """Evaluate the run's recommendations and the baselines on its held-out playlists; write
     ``metrics/evaluate.json`` and return its content."""
     started = time.monotonic()
-    holdout = _columns(
+    holdout = read_columns(
         run, "holdout_tracks", ["playlist_id", "position", "track_id", "artist_id", "training_playlists"]
     )
-    songs = _columns(run, "songs", ["track_id", "artist_id", "playlist_count"])
+    songs = read_columns(run, "songs", ["track_id", "artist_id", "playlist_count"])
     cases: list[Case] = continuation_cases(held_out_playlists(holdout))
     seeds = np.unique(np.concatenate([np.empty(0, dtype=np.int64), *(case.seeds for case in cases)]))
     facts = facts_of_songs(songs, holdout)
@@ -117,7 +118,7 @@ def evaluate_run(run: RunFolder, top_k: int) -> dict[str, Any]:
     popular = popularity_ranking(songs)
     measure("published", knn_recommender(published_neighbours(run, seeds), backfill=popular))
     measure("most_popular", popularity_recommender(popular))
-    training = _columns(run, "playlist_tracks", ["playlist_id", "track_id"])
+    training = read_columns(run, "playlist_tracks", ["playlist_id", "track_id"])
     incidence = incidence_matrix(training["playlist_id"], training["track_id"])
     del training
     measure("cosine_knn", knn_recommender(cosine_neighbours(incidence, top_k, songs=seeds), backfill=popular))

@@ -129,3 +129,19 @@ def test_every_method_has_a_row_per_seed_category_and_empty_categories_have_no_f
         ("r_precision", "ndcg", "recall_10", "recall_100", "recall_500", "clicks", "hit_rate", "coverage",
          "popularity_ratio", "own_artist_share"))}  # fmt: skip
     assert run.read_metrics("evaluate") == content  # what publish loads into music.evaluation
+
+
+def test_the_cosine_benchmark_reads_the_run_and_finds_both_products_equal(evaluated, tmp_path):
+    import json
+
+    from benchmarks import bench_evaluation
+
+    _, run = evaluated
+    figures_file = tmp_path / "figures.json"
+    bench_evaluation.main(["--run-dir", str(run.path), "--json", str(figures_file)])
+    figures = json.loads(figures_file.read_text())
+    # The cases' seeds: 1 (playlist 100), 7 (300) and 14 (400). Training: 13 songs (1-6, 8-14), 3+2+2+3+2+6 pairs.
+    assert figures["seed songs"] == "3"
+    assert figures["songs"] == "13"
+    assert figures["training pairs"] == "18"
+    assert figures["same lists and similarities"] is True
