@@ -24,17 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import print_figures
-from evaluation.baselines import TOP_N_MARGIN, cosine, cosine_neighbours, incidence_matrix, top_neighbours
+from evaluation.baselines import TOP_N_MARGIN, cosine, cosine_neighbours, top_neighbours
 from evaluation.continuation import continuation_cases
-from pipeline.evaluate import held_out_playlists, read_columns
+from pipeline.evaluate import held_out_playlists, read_columns, seed_songs, training_incidence
 from pipeline.run_folder import RunFolder
 
 
-def seed_songs(run: RunFolder) -> np.ndarray:
+def run_seed_songs(run: RunFolder) -> np.ndarray:
     """The distinct seed songs of the run's continuation cases."""
     holdout = read_columns(run, "holdout_tracks", ["playlist_id", "position", "track_id"])
-    cases = continuation_cases(held_out_playlists(holdout))
-    return np.unique(np.concatenate([np.empty(0, dtype=np.int64), *(case.seeds for case in cases)]))
+    return seed_songs(continuation_cases(held_out_playlists(holdout)))
 
 
 def same_lists(first: dict, second: dict) -> bool:
@@ -55,11 +54,10 @@ def main(argv: list[str] | None = None) -> None:
 
     run = RunFolder(args.run_dir)
     started = time.perf_counter()
-    seeds = seed_songs(run)
+    seeds = run_seed_songs(run)
     if args.seeds:
         seeds = seeds[:: max(1, len(seeds) // args.seeds)]
-    training = read_columns(run, "playlist_tracks", ["playlist_id", "track_id"])
-    incidence = incidence_matrix(training["playlist_id"], training["track_id"])
+    incidence = training_incidence(run)
     prepared = time.perf_counter() - started
 
     started = time.perf_counter()

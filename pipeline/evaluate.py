@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.dataset as pa_dataset
 
-from evaluation.baselines import cosine_neighbours, incidence_matrix, popularity_recommender
+from evaluation.baselines import Incidence, cosine_neighbours, incidence_matrix, popularity_recommender
 from evaluation.continuation import Case, continuation_cases, knn_recommender, neighbours_from_pairs
 from evaluation.metrics import FIGURES, SongFacts, evaluate, song_facts
 from pipeline.run_folder import RunFolder
@@ -51,6 +51,17 @@ def held_out_playlists(holdout: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
     order = np.lexsort((holdout["position"], holdout["playlist_id"]))
     playlists, first = np.unique(holdout["playlist_id"][order], return_index=True)
     return dict(zip(playlists.tolist(), np.split(holdout["track_id"][order], first[1:]), strict=True))
+
+
+def seed_songs(cases: list[Case]) -> np.ndarray:
+    """The distinct seed songs of these cases."""
+    return np.unique(np.concatenate([np.empty(0, dtype=np.int64), *(case.seeds for case in cases)]))
+
+
+def training_incidence(run: RunFolder) -> Incidence:
+    """The run's training playlists x songs, from ``playlist_tracks``."""
+    training = read_columns(run, "playlist_tracks", ["playlist_id", "track_id"])
+    return incidence_matrix(training["playlist_id"], training["track_id"])
 
 
 def facts_of_songs(songs: dict[str, np.ndarray], holdout: dict[str, np.ndarray]) -> SongFacts:
@@ -104,7 +115,7 @@ def evaluate_run(run: RunFolder, top_k: int) -> dict[str, Any]:
     )
     songs = read_columns(run, "songs", ["track_id", "artist_id", "playlist_count"])
     cases: list[Case] = continuation_cases(held_out_playlists(holdout))
-    seeds = np.unique(np.concatenate([np.empty(0, dtype=np.int64), *(case.seeds for case in cases)]))
+    seeds = seed_songs(cases)
     facts = facts_of_songs(songs, holdout)
 
     seconds: dict[str, float] = {}
@@ -118,9 +129,7 @@ def evaluate_run(run: RunFolder, top_k: int) -> dict[str, Any]:
     popular = popularity_ranking(songs)
     measure("published", knn_recommender(published_neighbours(run, seeds), backfill=popular))
     measure("most_popular", popularity_recommender(popular))
-    training = read_columns(run, "playlist_tracks", ["playlist_id", "track_id"])
-    incidence = incidence_matrix(training["playlist_id"], training["track_id"])
-    del training
+    incidence = training_incidence(run)
     measure("cosine_knn", knn_recommender(cosine_neighbours(incidence, top_k, songs=seeds), backfill=popular))
 
     unseen = facts.playlist_counts[facts.rows_of(holdout["track_id"])] == 0
