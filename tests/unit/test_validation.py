@@ -36,6 +36,8 @@ def test_good_recommendations_pass(spark, recommendation_suites):
         ((2, 3, 2, 0.0, 1), "expect_column_values_to_be_between {'column': 'similarity'"),
         ((2, 99, 2, 0.1, 1), "every recommended_track_id is a song in songs"),
         ((2, 3, 2, 0.9, 1), "a better rank never has a lower similarity"),
+        ((1, 3, 1, 0.25, 1), "each song has at most one recommendation per rank"),
+        ((3, 1, 2, 0.25, 1), "each song recommends another song at most once"),
     ],
 )
 def test_each_kind_of_broken_recommendation_is_caught(spark, recommendation_suites, broken_row, failed_check):
