@@ -57,6 +57,15 @@ def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:
     )
 
 
+def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, DataFrame]:
+    """The DataFrames a stage's suites validate, by the names the suites use (each also a temp view)."""
+    frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[stage]}
+    if stage == "extract":
+        # The extract job's row accounting is one of its outputs.
+        frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
+    return frames
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="validate", description="Validate a stage's outputs with Great Expectations.")
     parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
@@ -75,19 +84,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def suite_parameters(args: argparse.Namespace) -> dict[str, int | float]:
+    """The run's values of the suites' ``$PARAMETER``s."""
+    return {"top_k": args.top_k, "min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
     started = time.monotonic()
     suites = load_suites(Path(args.suites_dir) / args.stage)
     spark = build_session()
-    frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[args.stage]}
-    if args.stage == "extract":
-        # The extract job's row accounting is one of its outputs.
-        frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
-
-    parameters = {"top_k": args.top_k, "min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
-    report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.gx_project_root)
+    frames = stage_frames(spark, run, args.stage)
+    report = validate_dataframes(suites, frames, parameters=suite_parameters(args), project_dir=run.gx_project_root)
     run.write_validation(args.stage, report)
     run.write_metrics(f"validate_{args.stage}", {"seconds": round(time.monotonic() - started, 3)})
     spark.stop()

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 
 RECALL_AT = 10
 HOLDOUT_FRACTION = 0.01  # the DAG's default
+EXTRACT_SUITES = ("extract_accounting", "holdout_tracks", "playlist_tracks", "rejects", "songs")
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +241,38 @@ def test_params_that_cannot_work_together_fail_before_any_download(sample_zip):
     assert str(dag_run.state) == "failed"
     assert states.pop("validate_params") == "failed"
     assert set(states.values()) == {"upstream_failed"}
+
+
+def test_the_validation_benchmark_times_every_suite_of_a_real_run(good_run, spark, tmp_path):
+    import json
+    import shutil
+
+    from benchmarks import bench_validation
+    from pipeline.settings import EXPECTATIONS_DIR
+
+    run = RunFolder.of_run(good_run.dag_id, good_run.run_id)
+    reports_before = {p.name: p.read_bytes() for p in (run.path / "validation").glob("*.json")}
+    figures_file = tmp_path / "figures.json"
+    bench_validation.main(["--run-dir", str(run.path), "--json", str(figures_file)])
+    timed = {name.removesuffix(" (s)") for name in json.loads(figures_file.read_text())}
+    assert timed == {
+        "spark session start",
+        *(f"extract: {suite} alone" for suite in EXTRACT_SUITES),
+        "extract: every suite and the Data Docs, as the job",
+        "recommendations: recommendations alone",
+        "recommendations: every suite and the Data Docs, as the job",
+    }
+    # the run folder is left as the DAG wrote it
+    assert {p.name: p.read_bytes() for p in (run.path / "validation").glob("*.json")} == reports_before
+
+    # a suite the run's outputs fail makes the benchmark fail, naming the expectation
+    strict = tmp_path / "suites"
+    shutil.copytree(EXPECTATIONS_DIR, strict)
+    suite_file = strict / "recommendations" / "recommendations.json"
+    suite = json.loads(suite_file.read_text())
+    suite["expectations"].append(
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 0}, "description": "no rows at all"}
+    )
+    suite_file.write_text(json.dumps(suite))
+    with pytest.raises(SystemExit, match="recommendations: no rows at all"):
+        bench_validation.main(["--run-dir", str(run.path), "--suites-dir", str(strict), "--stages", "recommendations"])

@@ -134,6 +134,8 @@ def test_a_file_that_is_mostly_rejected_stops_at_the_reject_rate(spark):
         ([(7, 1, 10, 1, 1), (7, 2, 11, 1, 0)], "a kept song's training playlist count and artist equal its row"),
         # song 12 is in 2 training playlists (min_playlists) but not among the songs
         ([(7, 1, 10, 1, 2), (7, 2, 12, 1, 2)], "a song in at least min_playlists training playlists is in songs"),
+        # song 10 twice in playlist 7
+        ([(7, 1, 10, 1, 2), (7, 2, 10, 1, 2)], "each playlist holds a song at most once"),
     ],
 )
 def test_the_held_out_playlists_are_checked_against_training(spark, holdout_rows, failed_check):
