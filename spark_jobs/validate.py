@@ -58,7 +58,8 @@ def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:
 
 
 def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, DataFrame]:
-    """The DataFrames a stage's suites validate, by the names the suites use (each also a temp view)."""
+    """The DataFrames a stage's suites validate, by the names the suites use (``validate_dataframes`` also
+    registers each as a temp view, for the suites' SQL)."""
     frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[stage]}
     if stage == "extract":
         # The extract job's row accounting is one of its outputs.
