@@ -13,7 +13,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv executor-env demo run web airflow versions rollback docs bench bench-evaluation bench-validation bench-warehouse bench-web test test-unit test-faults lint format stop-warehouse sql clean
+.PHONY: help venv executor-env demo run web airflow versions rollback docs bench bench-evaluation bench-validation bench-warehouse bench-web dataset-shape test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
 	@echo "make help   - this list"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --dag\")"
 	@echo "make bench-evaluation RUN_DIR=<run folder> - the evaluation's exact cosine baseline: top-n product vs blocked scipy product"
 	@echo "make bench-validation RUN_DIR=<run folder> - the Great Expectations suites of the Spark stages: seconds per suite and per stage"
+	@echo "make dataset-shape ZIP=<zip> [RUN_DIR=<run folder>] - a file's shape (users, names, playlist sizes, songs) beside the real file's"
 	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
 	@echo "make bench-web       - the lookup page under gunicorn: requests/s and latency of /api/recommendations, 50 clients"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
@@ -123,6 +124,9 @@ bench-evaluation: venv
 
 bench-validation: venv
 	$(PY) -m benchmarks.bench_validation --run-dir "$(RUN_DIR)" $(BENCH_ARGS)
+
+dataset-shape: venv
+	$(PY) -m benchmarks.dataset_shape "$(ZIP)" $(if $(RUN_DIR),--run-dir "$(RUN_DIR)") $(BENCH_ARGS)
 
 bench-warehouse: venv
 	$(PY) -m benchmarks.bench_warehouse $(BENCH_ARGS)
