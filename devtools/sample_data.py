@@ -58,12 +58,13 @@ TRACK_VOCABULARY = 60_000
 _TRACK_WORDS = [0.2, 0.45, 0.25, 0.1]  # how often a made-up track name has 1, 2, 3 or 4 words
 PLAYLISTS_PER_USER = (8, 1.0, 1, 309)  # lognormal median, sigma; clipped to [low, high]
 TRACKS_PER_PLAYLIST = (20, 1.4, 1, 3000)
-# Spotify's default lists: (name, share of users who have one, lognormal size); they draw from every genre.
 # One user far bigger than the rest, as in the real file (295,292 of its 12.9M rows, in up to 309 playlists).
 HEAVY_USER_NUMBER = 2
 HEAVY_USER_SHARE = 0.023
 HEAVY_USER_PLAYLISTS = 309
+HEAVY_USER_TRACKS_PER_PLAYLIST = 900  # one more playlist per this many of its tracks, up to HEAVY_USER_PLAYLISTS
 HEAVY_USER_PLAYLIST_SIGMA = 1.0
+# Spotify's default lists: (name, share of users who have one, lognormal size); they draw from every genre.
 DEFAULT_PLAYLISTS = [("Starred", 0.35, (100, 1.3, 5, 50_000)), ("Liked from Radio", 0.15, (40, 1.2, 1, 5000))]
 
 _SYLLABLES = [
@@ -338,9 +339,9 @@ def _lognormal_size(rng: np.random.Generator, median: float, sigma: float, low: 
 
 
 def _heavy_user_playlists(rows: int) -> tuple[int, tuple[float, float, int, int]]:
-    """How many playlists the heavy user has, and their size (as PLAYLISTS_PER_USER) for a file of ``rows``."""
+    """How many playlists the heavy user has, and their size (as TRACKS_PER_PLAYLIST) for a file of ``rows``."""
     tracks = rows * HEAVY_USER_SHARE
-    count = int(np.clip(tracks // 900, 1, HEAVY_USER_PLAYLISTS))
+    count = int(np.clip(tracks // HEAVY_USER_TRACKS_PER_PLAYLIST, 1, HEAVY_USER_PLAYLISTS))
     median = max(1.0, tracks / count / np.exp(HEAVY_USER_PLAYLIST_SIGMA**2 / 2))
     return count, (median, HEAVY_USER_PLAYLIST_SIGMA, 1, 50_000)
 
