@@ -2,7 +2,8 @@
 
 A suite file is GX 1.x's own suite format (name, expectations with ``type`` and
 ``kwargs``) plus ``meta.dataset``: the name of the DataFrame or table it
-validates. Suites can hold SQL checks (``unexpected_rows_expectation``) that
+validates. Suites can hold SQL checks (``expect_query_to_return_no_rows``, the
+project's one-query form of GX's ``unexpected_rows_expectation``: ``pipeline.gx_expectations``) that
 refer to other datasets by name, and ``{"$PARAMETER": ...}`` values filled per run.
 
 With a ``project_dir`` (the run folder) the results are kept in a GX file
@@ -48,6 +49,8 @@ def _context(project_dir: str | os.PathLike | None, runtime_environment: dict[st
     import great_expectations as gx
     from great_expectations.data_context import AbstractDataContext
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    import pipeline.gx_expectations  # noqa: F401 (registers the project's expectation type for the suites)
 
     context: AbstractDataContext
     if project_dir is None:
