@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pipeline.run_folder import RunFolder
 from pipeline.validation import failures, validate_dataframes
 
 
@@ -57,9 +58,9 @@ def test_the_query_runs_once(spark):
 
 
 def test_the_data_docs_show_the_check(spark, tmp_path: Path):
-    query = "select * from {batch} where number > 10"
-    validate_dataframes([suite(query, name="numbers_docs")], {"numbers": numbers(spark, 10)}, project_dir=tmp_path)
-    site = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site"
-    assert "numbers_docs" in (site / "index.html").read_text()
-    (page,) = (site / "validations" / "numbers_docs").rglob("*.html")
+    run = RunFolder(tmp_path)
+    above_ten = suite("select * from {batch} where number > 10", name="numbers_docs")
+    validate_dataframes([above_ten], {"numbers": numbers(spark, 10)}, project_dir=run.gx_project_root)
+    assert "numbers_docs" in run.data_docs_index.read_text()
+    (page,) = (run.data_docs_index.parent / "validations" / "numbers_docs").rglob("*.html")
     assert "no number is odd" in page.read_text() and "Succeeded" in page.read_text()
