@@ -49,7 +49,7 @@ from benchmarks import exact_jaccard
 from devtools.sample_data import write_sample_zip
 from pipeline.settings import PROJECT_ROOT, data_dir
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
-from spark_jobs.similarity_join import find_similar_songs, write_output
+from spark_jobs.similarity_join import default_band_groups, find_similar_songs, write_output
 from warehouse.connection import configured_or_embedded, connect
 from warehouse.sql_files import fetch_one_as_dict, run_sql_file
 
@@ -170,9 +170,10 @@ def run_engine(spark: SparkSession, playlist_tracks_path: str, out_dir: Path, en
         engine["max_bucket"],
         engine["exact_work"],
         top_k,
+        groups=default_band_groups(spark, engine["bands"]),  # the job's default
     )
     # The job's own writer: one pass, recommendations and the tasks' counters apart.
-    figures = write_output(output, str(out_dir / "similarity_join_output"), str(out_dir / "recommendations"))
+    figures = write_output(output, str(out_dir / "similarity_join_output"), str(out_dir / "recommendations"), top_k)
     total = time.perf_counter() - started
     return {"seconds": total, "minhash_seconds": minhash_seconds, "join_seconds": total - minhash_seconds, **figures}
 

@@ -1,7 +1,7 @@
 """The LSH index and exact scoring behind the similarity_join job, in vectorised numpy.
 
-Built from the run folder in each Spark Python worker (once per worker, then
-reused by every task it runs), it answers "the recommendations of these songs"
+Built from the run folder in each Spark Python worker (once per worker and
+band group, then reused by every task it runs), it answers "the recommendations of these songs"
 for a batch of songs without shuffling any candidate pair:
 
 1. **Bands.** Each song's MinHash signature is cut into ``bands`` bands of
@@ -21,12 +21,20 @@ for a batch of songs without shuffling any candidate pair:
    top k are ranked by similarity, then shared playlists (both descending),
    then the smaller track_id.
 
-Memory per worker: the playlist sets (12 bytes per playlist/song pair) plus
-three int32 per song and band (about 0.9 GB for the whole dataset at 64 bands).
+Band groups: the bands can be split into groups (``band_groups``), each with
+its own index over the same playlist sets (``PlaylistSets``). A song's top k
+is then the best k of its top k in each group (a candidate scores the same in
+every group), merged by the caller; a worker holds one group's bands at a time.
+
+Memory per worker: the playlist sets (their CSR rows, the sparse matrix and
+its transpose, and the hash index of the (song, playlist) pairs) plus three
+int32 per song and band held; while a group is built, two uint64 keys per song
+and band of the group, read from the signatures piece by piece.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,28 +169,15 @@ def top_k_per_song(
     return query[best], partner[best], shared[best], similarity[best], rank[best]
 
 
-class SongIndex:
-    """Songs (rows, by ascending track_id), their playlist sets and the LSH band chunks."""
+class PlaylistSets:
+    """Songs (rows, by ascending track_id) and their playlist sets: everything exact scoring needs.
 
-    def __init__(
-        self,
-        track_ids: np.ndarray,
-        signatures: np.ndarray,
-        playlist_ids: np.ndarray,
-        playlist_track_ids: np.ndarray,
-        bands: int,
-        rows_per_band: int,
-        max_bucket: int,
-        exact_work: int = 0,
-    ) -> None:
-        if bands * rows_per_band > signatures.shape[1]:
-            raise ValueError(f"{bands} bands x {rows_per_band} rows need {bands * rows_per_band} signature values")
-        if max_bucket < 2:
-            raise ValueError("max_bucket must be at least 2")
-        order = np.argsort(track_ids, kind="stable")
-        self.track_ids = track_ids[order]
-        if len(self.track_ids) > 1 and np.any(self.track_ids[1:] == self.track_ids[:-1]):
-            raise ValueError("a track_id has more than one signature")
+    The same for every band group, so a worker builds it once per input and keeps it while it
+    builds the band groups' indexes one after the other.
+    """
+
+    def __init__(self, playlist_ids: np.ndarray, playlist_track_ids: np.ndarray, exact_work: int = 0) -> None:
+        self.track_ids = sorted_distinct(playlist_track_ids.astype(np.int64))
         # Playlist sets: CSR rows by song, playlists as dense column numbers.
         song_rows = self.rows_of(playlist_track_ids)
         _, columns = np.unique(playlist_ids, return_inverse=True)
@@ -203,49 +198,13 @@ class SongIndex:
         # A song's exact work: the pairs its playlists hold, the cost of scoring it against every co-member.
         self.work = np.asarray(self.matrix @ np.diff(self.matrix_t.indptr).astype(np.float64)).astype(np.int64)
         self.exact_work = exact_work
-        self.bands: list[BandChunks] = []
-        stats = []
-        for band in range(bands):
-            # one band at a time: only the signatures (unsorted, not copied) and one band's keys in memory
-            keys, orders = band_keys(signatures, band, rows_per_band)
-            chunks, band_stats = band_chunks(keys[order], orders[order], max_bucket)
-            self.bands.append(chunks)
-            stats.append(band_stats)
-        self.stats = BandStats(
-            buckets=sum(s.buckets for s in stats),
-            buckets_cut=sum(s.buckets_cut for s in stats),
-            largest_bucket=max((s.largest_bucket for s in stats), default=0),
-            largest_chunk=max((s.largest_chunk for s in stats), default=0),
-            chunk_pairs=sum(s.chunk_pairs for s in stats),
-        )
 
     def rows_of(self, track_ids: np.ndarray) -> np.ndarray:
         rows = np.searchsorted(self.track_ids, track_ids)
         found = self.track_ids[np.minimum(rows, len(self.track_ids) - 1)] == track_ids
         if len(self.track_ids) == 0 or not found.all():
-            raise KeyError(f"{int((~found).sum())} track_ids have no signature")
+            raise KeyError(f"{int((~found).sum())} track_ids are in no playlist")
         return rows
-
-    def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """Distinct (song, candidate) row pairs for these songs, sorted, and the pair instances before dedup."""
-        queries, partners = [], []
-        for band in self.bands:
-            chunk = band.chunk_of[rows]
-            has = chunk >= 0
-            query_rows, chunk = rows[has], chunk[has]
-            lo, hi = band.offsets[chunk], band.offsets[chunk + 1]
-            sizes = hi - lo
-            positions = np.repeat(lo - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
-            queries.append(np.repeat(query_rows, sizes))
-            partners.append(band.members[positions])
-        query = np.concatenate(queries) if queries else np.empty(0, dtype=np.int64)
-        partner = np.concatenate(partners) if partners else np.empty(0, dtype=np.int32)
-        instances = len(query)
-        codes = query.astype(np.int64) * len(self.track_ids) + partner
-        codes = sorted_distinct(codes)
-        query, partner = codes // len(self.track_ids), codes % len(self.track_ids)
-        keep = query != partner
-        return query[keep], partner[keep], instances
 
     def shared_playlists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Exact |playlists(a) & playlists(b)| per pair: each playlist of the smaller set looked up in the other."""
@@ -285,32 +244,137 @@ class SongIndex:
             return (empty, empty, empty, np.empty(0), empty), 0
         return tuple(np.concatenate(columns) for columns in zip(*parts, strict=True)), considered
 
-    def recommend(self, track_ids: np.ndarray, k: int) -> dict[str, np.ndarray | int]:
+
+def band_groups(bands: int, groups: int) -> list[range]:
+    """The band numbers of each of ``groups`` groups: consecutive runs of near-equal length."""
+    if not 1 <= groups <= bands:
+        raise ValueError(f"band groups must be between 1 and the {bands} bands, got {groups}")
+    return [range(g * bands // groups, (g + 1) * bands // groups) for g in range(groups)]
+
+
+def band_key_table(
+    signature_batches: Iterable[tuple[np.ndarray, np.ndarray]],
+    sets: PlaylistSets,
+    band_numbers: Sequence[int],
+    rows_per_band: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every song's bucket and order keys in these bands (two arrays, bands x songs, songs as ``sets`` rows).
+
+    ``signature_batches`` yields (track_ids, signatures) pieces of the signatures (any order, any
+    size), so only one piece and these bands' keys are in memory, never every signature at once.
+    """
+    songs = len(sets.track_ids)
+    keys = np.empty((len(band_numbers), songs), dtype=np.uint64)
+    orders = np.empty((len(band_numbers), songs), dtype=np.uint64)
+    seen = np.zeros(songs, dtype=bool)
+    pieces = 0
+    for track_ids, signatures in signature_batches:
+        needed = (max(band_numbers, default=-1) + 1) * rows_per_band
+        if needed > signatures.shape[1]:
+            raise ValueError(f"band {needed // rows_per_band - 1} needs {needed} signature values, "
+                             f"the signatures have {signatures.shape[1]}")  # fmt: skip
+        rows = sets.rows_of(track_ids)
+        seen[rows] = True
+        pieces += len(rows)
+        for j, band in enumerate(band_numbers):
+            keys[j, rows], orders[j, rows] = band_keys(signatures, int(band), rows_per_band)
+    if pieces != songs or not seen.all():
+        raise ValueError(
+            f"{songs} songs are in playlists but {pieces} signatures cover {int(seen.sum())} of them: "
+            "every song needs exactly one signature"
+        )
+    return keys, orders
+
+
+class SongIndex:
+    """The LSH band chunks of some bands (a band group, or all of them) over a song's playlist sets."""
+
+    def __init__(self, sets: PlaylistSets, keys: np.ndarray, orders: np.ndarray, max_bucket: int) -> None:
+        if max_bucket < 2:
+            raise ValueError("max_bucket must be at least 2")
+        self.sets = sets
+        self.bands: list[BandChunks] = []
+        stats = []
+        for band_keys_, band_orders in zip(keys, orders, strict=True):
+            chunks, band_stats = band_chunks(band_keys_, band_orders, max_bucket)
+            self.bands.append(chunks)
+            stats.append(band_stats)
+        self.stats = BandStats(
+            buckets=sum(s.buckets for s in stats),
+            buckets_cut=sum(s.buckets_cut for s in stats),
+            largest_bucket=max((s.largest_bucket for s in stats), default=0),
+            largest_chunk=max((s.largest_chunk for s in stats), default=0),
+            chunk_pairs=sum(s.chunk_pairs for s in stats),
+        )
+
+    @classmethod
+    def from_signatures(
+        cls,
+        track_ids: np.ndarray,
+        signatures: np.ndarray,
+        playlist_ids: np.ndarray,
+        playlist_track_ids: np.ndarray,
+        bands: int,
+        rows_per_band: int,
+        max_bucket: int,
+        exact_work: int = 0,
+    ) -> SongIndex:
+        """The index of every band, from a whole signature matrix (rows in ``track_ids`` order)."""
+        sets = PlaylistSets(playlist_ids, playlist_track_ids, exact_work)
+        keys, orders = band_key_table([(track_ids, signatures)], sets, range(bands), rows_per_band)
+        return cls(sets, keys, orders, max_bucket)
+
+    def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Distinct (song, candidate) row pairs for these songs, sorted, and the pair instances before dedup."""
+        songs = len(self.sets.track_ids)
+        queries, partners = [], []
+        for band in self.bands:
+            chunk = band.chunk_of[rows]
+            has = chunk >= 0
+            query_rows, chunk = rows[has], chunk[has]
+            lo, hi = band.offsets[chunk], band.offsets[chunk + 1]
+            sizes = hi - lo
+            positions = np.repeat(lo - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
+            queries.append(np.repeat(query_rows, sizes))
+            partners.append(band.members[positions])
+        query = np.concatenate(queries) if queries else np.empty(0, dtype=np.int64)
+        partner = np.concatenate(partners) if partners else np.empty(0, dtype=np.int32)
+        instances = len(query)
+        codes = sorted_distinct(query.astype(np.int64) * songs + partner)
+        query, partner = codes // songs, codes % songs
+        keep = query != partner
+        return query[keep], partner[keep], instances
+
+    def recommend(self, track_ids: np.ndarray, k: int, exact_songs: bool = True) -> dict[str, np.ndarray | int]:
         """The top-k of each song (columns of the recommendations table) and the work counts.
 
         Songs whose exact work is at most ``exact_work`` are scored against every
-        song sharing a playlist with them (exact top-k); the others against their
-        LSH candidates only.
+        song sharing a playlist with them (exact top-k; skipped when not
+        ``exact_songs``: another band group answers them); the others against
+        their LSH candidates in this index's bands. The first ``exact_rows``
+        rows are the exact songs'.
         """
-        rows = self.rows_of(track_ids)
-        exact = self.work[rows] <= self.exact_work
-        exact_found, exact_pairs = self.exact_top_k(rows[exact], k)
+        sets = self.sets
+        rows = sets.rows_of(track_ids)
+        exact = sets.work[rows] <= sets.exact_work
+        exact_found, exact_pairs = sets.exact_top_k(rows[exact] if exact_songs else rows[:0], k)
         query, partner, instances = self.candidates(rows[~exact])
-        shared = self.shared_playlists(query, partner)
+        shared = sets.shared_playlists(query, partner)
         candidate_pairs = len(query)
         scored = shared > 0
         query, partner, shared = query[scored], partner[scored], shared[scored]
-        similarity = shared / (self.degree[query] + self.degree[partner] - shared)
-        lsh_found = top_k_per_song(query, partner, shared, similarity, k, self.track_ids)
+        similarity = shared / (sets.degree[query] + sets.degree[partner] - shared)
+        lsh_found = top_k_per_song(query, partner, shared, similarity, k, sets.track_ids)
         query, partner, shared, similarity, rank = (
             np.concatenate(columns) for columns in zip(exact_found, lsh_found, strict=True)
         )
         return {
-            "track_id": self.track_ids[query],
-            "recommended_track_id": self.track_ids[partner],
+            "track_id": sets.track_ids[query],
+            "recommended_track_id": sets.track_ids[partner],
             "rank": rank.astype(np.int32),
             "similarity": similarity,
             "shared_playlists": shared.astype(np.int32),
+            "exact_rows": len(exact_found[0]),
             "songs_exact": int(exact.sum()),
             "songs_lsh": int((~exact).sum()),
             "pair_instances": instances,

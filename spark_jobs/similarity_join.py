@@ -9,17 +9,25 @@ counters come from the tasks' output rows, ``datasets/similarity_join_output``,
 so they count every committed task once).
 
 How (details in ``similarity/lsh_index.py``): each Spark Python worker loads
-the signatures and playlist sets from the run folder once and builds the LSH
-index (band buckets, big buckets cut into chunks of at most ``--max-bucket``
-alike songs); songs whose playlists hold few songs in all (``--exact-work``)
-are scored against every co-member instead. The songs are split into tasks of
-``--songs-per-task`` songs and each task finds its songs' candidates in the
-index, scores them with their
-exact Jaccard similarity and keeps the top k, all in vectorised numpy through
-``mapInArrow``. No candidate pair is shuffled or sent to the driver: the only
-data that moves are the songs' ids in and the recommendations out. The index
-is the same in every worker (the pattern of a broadcast join): it must fit a
-worker's memory, about 1 GB for the whole dataset at 64 bands.
+the playlist sets from the run folder once, and the LSH index of one band
+group at a time (band buckets, big buckets cut into chunks of at most
+``--max-bucket`` alike songs); songs whose playlists hold few songs in all
+(``--exact-work``) are scored against every co-member instead. Every song is
+sent once to each of the ``--band-groups`` groups, in tasks of
+``--songs-per-task`` songs ordered group by group; each task finds its songs'
+candidates in its group's bands, scores them with their exact Jaccard
+similarity and keeps the top k, all in vectorised numpy through
+``mapInArrow``. With several groups, a song answered through LSH gets one top
+k per group, and a window keeps the best k of them (a few rows per such song).
+No candidate pair is shuffled or sent to the driver: the only data that move
+are the songs' ids in and the recommendations out.
+
+Memory: every worker holds the playlist sets (they grow with the
+playlist/song pairs) and one group's bands (they grow with songs x bands /
+groups). The default, one group per core of the cluster (Spark's default
+parallelism), keeps the bands held by all workers together at about one
+whole index however many executors there are, so adding executors lowers
+what each one holds.
 """
 
 from __future__ import annotations
@@ -37,12 +45,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipeline.run_folder import RunFolder
-from similarity.lsh_index import SongIndex
+from similarity.lsh_index import PlaylistSets, SongIndex, band_groups, band_key_table, sorted_distinct
 from spark_jobs.session import build_session
 
 RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
@@ -50,16 +59,21 @@ QUERY_COUNTERS = (
     "songs_queried", "songs_exact", "songs_lsh", "pair_instances", "lsh_candidate_pairs", "candidate_pairs",
     "scored_pairs",
 )  # fmt: skip
-TASK_COUNTERS = ("tasks", "index_builds")  # index_builds: one per Python worker when the cache works
+TASK_COUNTERS = ("tasks", "index_builds")  # index_builds: one per Python worker and band group when the cache works
 INDEX_FIGURES = ("buckets", "buckets_cut", "largest_bucket", "largest_chunk", "chunk_pairs")  # BandStats fields
-# Each task's output: its recommendations (kind "recommendation") and, last, one row of its counters
-# (kind "task_counters"). Counters travel with the data, so a retried or speculative task's counts are
-# kept exactly when its output is (accumulators updated in transformations would count it twice).
+SUMMED_INDEX_FIGURES = ("buckets", "buckets_cut", "chunk_pairs")  # over band groups (the others: their maximum)
+# Each task's output: its recommendations and, last, one row of its counters per band group it served
+# (kind "task_counters"). Recommendations are final (kind "recommendation"), or, for songs answered
+# through LSH when the bands are split into groups, one group's top k (kind "lsh_partial"), merged
+# after. Counters travel with the data, so a retried or speculative task's counts are kept exactly
+# when its output is (accumulators updated in transformations would count it twice).
+COUNTER_FIELDS = ("band_group", *QUERY_COUNTERS, *TASK_COUNTERS, *INDEX_FIGURES)
 OUTPUT_SCHEMA = (
     "kind string, track_id long, recommended_track_id long, rank int, similarity double, shared_playlists int, "
-    "counters struct<" + ", ".join(f"{name}: long" for name in QUERY_COUNTERS + TASK_COUNTERS + INDEX_FIGURES) + ">"
+    "counters struct<" + ", ".join(f"{name}: long" for name in COUNTER_FIELDS) + ">"
 )
-_ARROW_COUNTERS = pa.struct([(name, pa.int64()) for name in QUERY_COUNTERS + TASK_COUNTERS + INDEX_FIGURES])
+_ARROW_COUNTERS = pa.struct([(name, pa.int64()) for name in COUNTER_FIELDS])
+SIGNATURE_BATCH_ROWS = 65_536  # signatures read at a time while a band group is built
 
 
 @dataclass(frozen=True)
@@ -72,10 +86,13 @@ class IndexSpec:
     rows_per_band: int
     max_bucket: int
     exact_work: int
+    band_groups: int
     written_at_ns: int  # when the signatures were written: rewritten inputs mean a new index
 
 
-_INDEXES: dict[IndexSpec, SongIndex] = {}
+# A worker's caches: the playlist sets of one input, and the index of one band group over them.
+_SETS: dict[IndexSpec, PlaylistSets] = {}
+_INDEXES: dict[tuple[IndexSpec, int], SongIndex] = {}
 
 
 def require_shared_data(*paths: str) -> None:
@@ -90,57 +107,96 @@ def require_shared_data(*paths: str) -> None:
             )
 
 
-def load_index(spec: IndexSpec) -> tuple[SongIndex, bool]:
-    """The worker's index for ``spec``, built on first use and then kept for the worker's later tasks,
-    and whether this call built it."""
-    built = spec not in _INDEXES
-    if built:
+def signature_batches(path: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The signatures dataset in pieces of SIGNATURE_BATCH_ROWS songs: (track_ids, songs x num_perm matrix)."""
+    dataset = pa_dataset.dataset(path, format="parquet")
+    for batch in dataset.to_batches(columns=["track_id", "signature"], batch_size=SIGNATURE_BATCH_ROWS):
+        lists = batch.column("signature")
+        lengths = np.diff(lists.offsets.to_numpy())
+        if len(lengths) and (lengths != lengths[0]).any():
+            raise ValueError(f"{path}: signatures of different lengths ({lengths.min()} to {lengths.max()})")
+        values = lists.flatten().to_numpy()
+        yield batch.column("track_id").to_numpy(), values.reshape(len(lists), len(values) // max(len(lists), 1))
+
+
+def load_playlist_sets(spec: IndexSpec) -> PlaylistSets:
+    """The worker's playlist sets for ``spec``'s input, built on first use and then kept."""
+    if spec not in _SETS:
+        _SETS.clear()
         _INDEXES.clear()
         require_shared_data(spec.signatures_path, spec.playlist_tracks_path)
-        signatures = pq.read_table(spec.signatures_path, columns=["track_id", "signature"])
-        track_ids = signatures.column("track_id").to_numpy()
-        lists = signatures.column("signature").combine_chunks()
-        del signatures  # (its chunks: the signatures are held once, by ``lists``)
-        num_perm = len(lists[0]) if len(lists) else 0
-        matrix = lists.flatten().to_numpy().reshape(len(lists), num_perm)
         edges = pq.read_table(spec.playlist_tracks_path, columns=["playlist_id", "track_id"])
-        _INDEXES[spec] = SongIndex(
-            track_ids,
-            matrix,
-            edges.column("playlist_id").to_numpy(),
-            edges.column("track_id").to_numpy(),
-            spec.bands,
-            spec.rows_per_band,
-            spec.max_bucket,
-            spec.exact_work,
+        _SETS[spec] = PlaylistSets(
+            edges.column("playlist_id").to_numpy(), edges.column("track_id").to_numpy(), spec.exact_work
         )
-        del lists, matrix, edges
+        del edges
         pa.default_memory_pool().release_unused()  # give the inputs' Arrow buffers back to the system
-    return _INDEXES[spec], built
+    return _SETS[spec]
+
+
+def load_index(spec: IndexSpec, group: int) -> tuple[SongIndex, bool]:
+    """The worker's index of band group ``group`` for ``spec``, built on first use and then kept until
+    a task of another group comes (the worker holds one group's bands at a time), and whether this
+    call built it."""
+    built = (spec, group) not in _INDEXES
+    if built:
+        _INDEXES.clear()  # the previous group's bands go before this group's are built
+        sets = load_playlist_sets(spec)
+        numbers = band_groups(spec.bands, spec.band_groups)[group]
+        keys, orders = band_key_table(signature_batches(spec.signatures_path), sets, numbers, spec.rows_per_band)
+        _INDEXES[(spec, group)] = SongIndex(sets, keys, orders, spec.max_bucket)
+        del keys, orders
+        pa.default_memory_pool().release_unused()
+    return _INDEXES[(spec, group)], built
+
+
+def _recommendation_batch(kind: str, found: dict, rows: slice) -> pa.RecordBatch:
+    count = len(range(*rows.indices(len(found["track_id"]))))
+    return pa.RecordBatch.from_arrays(
+        [pa.array([kind] * count, pa.string())]
+        + [pa.array(np.asarray(found[name])[rows]) for name in RECOMMENDATION_COLUMNS]
+        + [pa.nulls(count, _ARROW_COUNTERS)],
+        names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
+    )
 
 
 def _recommend_batches(batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k: int) -> Iterator[pa.RecordBatch]:
-    index, built = load_index(spec)
-    counters = dict.fromkeys(QUERY_COUNTERS, 0)
-    counters.update(tasks=1, index_builds=int(built), **{name: getattr(index.stats, name) for name in INDEX_FIGURES})
+    """One task: its songs' recommendations in the band group(s) of its rows, then its counters.
+
+    With one band group every row is final. With several, group 0 also answers the songs scored
+    exactly, and each group's top k of a song answered through LSH is a partial answer.
+    """
+    counters: dict[int, dict[str, int]] = {}
     for batch in batches:
-        track_ids = batch.column("track_id").to_numpy()
-        found = index.recommend(track_ids, top_k)
-        counters["songs_queried"] += len(track_ids)
-        for name in QUERY_COUNTERS[1:]:
-            counters[name] += int(found[name])
-        recommended = np.asarray(found["track_id"])
-        rows = len(recommended)
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(["recommendation"] * rows, pa.string())]
-            + [pa.array(found[name]) for name in RECOMMENDATION_COLUMNS]
-            + [pa.nulls(rows, _ARROW_COUNTERS)],
-            names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
-        )
+        all_track_ids = batch.column("track_id").to_numpy()
+        all_groups = batch.column("band_group").to_numpy()
+        for group in sorted_distinct(all_groups).tolist():
+            track_ids = all_track_ids[all_groups == group]
+            index, built = load_index(spec, group)
+            if group not in counters:
+                first = not counters
+                counters[group] = dict.fromkeys(QUERY_COUNTERS, 0)
+                counters[group].update(tasks=int(first), index_builds=0, band_group=group)
+                counters[group].update({name: getattr(index.stats, name) for name in INDEX_FIGURES})
+            mine = counters[group]
+            mine["index_builds"] += int(built)
+            found = index.recommend(track_ids, top_k, exact_songs=group == 0)
+            if group == 0:  # every song is in group 0's tasks once: the songs are counted there
+                mine["songs_queried"] += len(track_ids)
+                mine["songs_exact"] += int(found["songs_exact"])
+                mine["songs_lsh"] += int(found["songs_lsh"])
+            for name in QUERY_COUNTERS[3:]:
+                mine[name] += int(found[name])
+            lsh_kind = "recommendation" if spec.band_groups == 1 else "lsh_partial"
+            yield _recommendation_batch("recommendation", found, slice(0, found["exact_rows"]))
+            yield _recommendation_batch(lsh_kind, found, slice(found["exact_rows"], None))
+    rows = list(counters.values()) or [{"tasks": 1, "band_group": 0}]  # a task without songs still counts
+    rows = [{name: int(row.get(name, 0)) for name in COUNTER_FIELDS} for row in rows]
+    empty = len(rows)
     yield pa.RecordBatch.from_arrays(
-        [pa.array(["task_counters"]), pa.nulls(1, pa.int64()), pa.nulls(1, pa.int64()), pa.nulls(1, pa.int32()),
-         pa.nulls(1, pa.float64()), pa.nulls(1, pa.int32()),
-         pa.array([{name: int(value) for name, value in counters.items()}], _ARROW_COUNTERS)],
+        [pa.array(["task_counters"] * empty), pa.nulls(empty, pa.int64()), pa.nulls(empty, pa.int64()),
+         pa.nulls(empty, pa.int32()), pa.nulls(empty, pa.float64()), pa.nulls(empty, pa.int32()),
+         pa.array(rows, _ARROW_COUNTERS)],
         names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
     )  # fmt: skip
 
@@ -155,18 +211,59 @@ def find_similar_songs(
     exact_work: int,
     top_k: int,
     songs_per_task: int = 25_000,
+    groups: int = 1,
 ) -> DataFrame:
-    """Every song's recommendations and every task's counters, in one output (``OUTPUT_SCHEMA``)."""
+    """Every song's recommendations and every task's counters, in one output (``OUTPUT_SCHEMA``).
+
+    Each song is sent once to each of the ``groups`` band groups. The tasks are ordered group by
+    group (a range partitioning on group, then song slice), so a worker builds each group's index
+    once and holds one at a time.
+    """
+    band_groups(bands, groups)  # refuses an impossible number of groups before any task runs
     written_at_ns = max(path.stat().st_mtime_ns for path in Path(signatures_path).iterdir())
-    spec = IndexSpec(signatures_path, playlist_tracks_path, bands, rows_per_band, max_bucket, exact_work, written_at_ns)
+    spec = IndexSpec(
+        signatures_path, playlist_tracks_path, bands, rows_per_band, max_bucket, exact_work, groups, written_at_ns
+    )
     songs = spark.read.parquet(signatures_path).select("track_id")
-    tasks = max(spark.sparkContext.defaultParallelism, math.ceil(songs.count() / songs_per_task))
-    return songs.repartition(tasks).mapInArrow(partial(_recommend_batches, spec=spec, top_k=top_k), OUTPUT_SCHEMA)
+    slices = max(
+        1, math.ceil(spark.sparkContext.defaultParallelism / groups), math.ceil(songs.count() / songs_per_task)
+    )
+    work = (
+        songs.crossJoin(spark.range(groups).select(F.col("id").cast("int").alias("band_group")))
+        .withColumn("task", F.col("band_group") * slices + F.pmod(F.xxhash64("track_id"), F.lit(slices)))
+        .repartitionByRange(groups * slices, "task")
+        .sortWithinPartitions("band_group")
+        .select("track_id", "band_group")
+    )
+    return work.mapInArrow(partial(_recommend_batches, spec=spec, top_k=top_k), OUTPUT_SCHEMA)
 
 
-def recommendations_of(output: DataFrame) -> DataFrame:
-    """The recommendation rows of the job's output."""
-    return output.where(F.col("kind") == "recommendation").select(*RECOMMENDATION_COLUMNS)
+def default_band_groups(spark: SparkSession, bands: int) -> int:
+    """One band group per core of the cluster (Spark's default parallelism), at most one per band."""
+    return max(1, min(bands, spark.sparkContext.defaultParallelism))
+
+
+def merge_band_groups(partial_answers: DataFrame, top_k: int) -> DataFrame:
+    """Songs answered through LSH in several band groups: the best ``top_k`` of their groups' answers.
+
+    A pair found in two groups has the same exact scores in both: it is kept once.
+    """
+    best_first = Window.partitionBy("track_id").orderBy(
+        F.desc("similarity"), F.desc("shared_playlists"), F.asc("recommended_track_id")
+    )
+    return (
+        partial_answers.dropDuplicates(["track_id", "recommended_track_id"])
+        .withColumn("rank", F.row_number().over(best_first))
+        .where(F.col("rank") <= top_k)
+        .select(*RECOMMENDATION_COLUMNS)
+    )
+
+
+def recommendations_of(output: DataFrame, top_k: int) -> DataFrame:
+    """The recommendations of the job's output: the final rows and the merged partial ones."""
+    final = output.where(F.col("kind") == "recommendation").select(*RECOMMENDATION_COLUMNS)
+    partial_answers = output.where(F.col("kind") == "lsh_partial").select(*RECOMMENDATION_COLUMNS)
+    return final.unionByName(merge_band_groups(partial_answers, top_k))
 
 
 def task_counters_of(output: DataFrame) -> DataFrame:
@@ -175,18 +272,25 @@ def task_counters_of(output: DataFrame) -> DataFrame:
 
 
 def job_counters(task_counters: DataFrame) -> dict[str, int]:
-    """The tasks' counters added up (index figures: every worker builds the same index, so their maximum)."""
+    """The tasks' counters added up. Index figures: every worker builds the same index of a group, so
+    their maximum per group, then summed (or, for the largest bucket and chunk, the maximum) over groups."""
     counters = task_counters.select("counters.*")
     sums = [F.coalesce(F.sum(name), F.lit(0)).alias(name) for name in QUERY_COUNTERS + TASK_COUNTERS]
-    maxima = [F.coalesce(F.max(name), F.lit(0)).alias(name) for name in INDEX_FIGURES]
-    totals = counters.agg(*sums, *maxima).first()
+    per_group = counters.groupBy("band_group").agg(*sums, *(F.max(name).alias(name) for name in INDEX_FIGURES))
+    totals = per_group.agg(
+        *sums,
+        *(
+            F.coalesce(F.sum(name) if name in SUMMED_INDEX_FIGURES else F.max(name), F.lit(0)).alias(name)
+            for name in INDEX_FIGURES
+        ),
+    ).first()
     assert totals is not None  # an aggregate without grouping has one row
     return {name: int(value) for name, value in totals.asDict().items()}
 
 
-def write_output(output: DataFrame, folder: str, recommendations_path: str) -> dict[str, int]:
-    """Compute and write the output once, split by kind; move the recommendations to
-    ``recommendations_path``; return the job's counters."""
+def write_output(output: DataFrame, folder: str, recommendations_path: str, top_k: int) -> dict[str, int]:
+    """Compute and write the output once, split by kind; move the final recommendations to
+    ``recommendations_path`` and add the merged partial ones; return the job's counters."""
     spark = output.sparkSession
     output.write.mode("overwrite").partitionBy("kind").parquet(folder)
     written = Path(folder) / "kind=recommendation"
@@ -196,7 +300,11 @@ def write_output(output: DataFrame, folder: str, recommendations_path: str) -> d
     if written.exists():
         written.replace(target)
     else:  # no song has a recommendation: an empty dataset, not a missing one
-        spark.createDataFrame([], recommendations_of(output).schema).write.parquet(recommendations_path)
+        spark.createDataFrame([], recommendations_of(output, top_k).schema).write.parquet(recommendations_path)
+    partial_answers = Path(folder) / "kind=lsh_partial"
+    if partial_answers.exists():
+        merged = merge_band_groups(spark.read.parquet(str(partial_answers)), top_k)
+        merged.write.mode("append").parquet(recommendations_path)
     return job_counters(spark.read.parquet(str(Path(folder) / "kind=task_counters")))
 
 
@@ -215,6 +323,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--top-k", type=int, default=20, help="recommendations kept per song (default 20)")
     parser.add_argument("--songs-per-task", type=int, default=25_000, help="songs per Spark task (default 25000)")
+    parser.add_argument(
+        "--band-groups",
+        type=int,
+        default=0,
+        help="split the bands into this many groups, each worker holding one group's index at a time "
+        "(default 0: Spark's default parallelism, at most --bands)",
+    )
     args = parser.parse_args(argv)
     for name in ("bands", "rows_per_band", "top_k", "songs_per_task"):
         if getattr(args, name) < 1:
@@ -223,6 +338,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--max-bucket must be at least 2")
     if args.exact_work < 0:
         parser.error("--exact-work must be at least 0")
+    if not 0 <= args.band_groups <= args.bands:
+        parser.error(f"--band-groups must be between 0 (automatic) and --bands ({args.bands})")
     if args.bands * args.rows_per_band > args.num_perm:
         parser.error(
             f"bands x rows_per_band = {args.bands * args.rows_per_band} needs that many signature values, "
@@ -236,6 +353,7 @@ def main(argv: list[str] | None = None) -> None:
     run = RunFolder(args.run_dir)
     started = time.monotonic()
     spark = build_session()
+    groups = args.band_groups or default_band_groups(spark, args.bands)
     output = find_similar_songs(
         spark,
         run.dataset("signatures"),
@@ -246,8 +364,9 @@ def main(argv: list[str] | None = None) -> None:
         args.exact_work,
         args.top_k,
         args.songs_per_task,
+        groups,
     )
-    counters = write_output(output, run.dataset("similarity_join_output"), run.dataset("recommendations"))
+    counters = write_output(output, run.dataset("similarity_join_output"), run.dataset("recommendations"), args.top_k)
     written = spark.read.parquet(run.dataset("recommendations"))
     metrics = {
         "num_perm": args.num_perm,
@@ -256,6 +375,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_bucket": args.max_bucket,
         "exact_work": args.exact_work,
         "top_k": args.top_k,
+        "band_groups": groups,
         **counters,
         "recommendations": written.count(),
         "songs_with_recommendations": written.select("track_id").distinct().count(),

@@ -18,7 +18,16 @@ pytestmark = pytest.mark.slow
         ("minhash.py", ["--run-dir", "--num-perm"]),
         (
             "similarity_join.py",
-            ["--run-dir", "--num-perm", "--bands", "--rows-per-band", "--max-bucket", "--exact-work", "--top-k"],
+            [
+                "--run-dir",
+                "--num-perm",
+                "--bands",
+                "--rows-per-band",
+                "--max-bucket",
+                "--exact-work",
+                "--top-k",
+                "--band-groups",
+            ],
         ),
         ("validate.py", ["--run-dir", "--stage", "--suites-dir", "--top-k", "--min-playlists"]),
     ],
@@ -43,7 +52,7 @@ def test_bad_arguments_are_refused_before_spark_starts():
     assert "--num-perm must be at least 1" in result.stdout + result.stderr
 
 
-def test_similarity_join_run_as_a_script_builds_the_index_once_per_worker(spark, tmp_path):
+def test_similarity_join_run_as_a_script_builds_each_band_groups_index_once_per_worker(spark, tmp_path):
     # Songs 1..12 in 4 playlists of 3 songs each, and every song also in playlist 100.
     run = RunFolder(tmp_path)
     edges = [(1 + song // 3, song + 1) for song in range(12)] + [(100, song + 1) for song in range(12)]
@@ -71,9 +80,11 @@ def test_similarity_join_run_as_a_script_builds_the_index_once_per_worker(spark,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = run.read_metrics("similarity_join")
-    # 12 songs in tasks of 2: 6 tasks on 2 cores, so at most 2 Python workers build the index
-    assert metrics["tasks"] == 6
-    assert 1 <= metrics["index_builds"] <= 2
+    # The default: one band group per core (local[2]: 2). 12 songs in tasks of 2: 6 tasks per group,
+    # ordered group by group, on 2 cores: each of at most 2 Python workers builds each group's index once.
+    assert metrics["band_groups"] == 2
+    assert 2 <= metrics["tasks"] <= 12  # the range partitioning may merge neighbouring tasks
+    assert 2 <= metrics["index_builds"] <= 4
     # every song gets its top 20: the 11 others, its 2 playlist partners first (J = 2/2 = 1)
     assert metrics["songs_with_recommendations"] == 12
     assert metrics["recommendations"] == 12 * 11

@@ -18,7 +18,9 @@ def index_of(
     track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
     offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
     signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(num_perm))
-    return SongIndex(songs, signatures, playlist_ids, track_ids, bands, rows_per_band, max_bucket, exact_work)
+    return SongIndex.from_signatures(
+        songs, signatures, playlist_ids, track_ids, bands, rows_per_band, max_bucket, exact_work
+    )
 
 
 def as_rows(found: dict) -> list[tuple]:
@@ -51,8 +53,8 @@ def test_bucket_keys_agree_exactly_when_the_band_agrees():
 
 def test_shared_playlists_are_exact():
     index = index_of(SETS)
-    a, b = index.rows_of(np.array([1, 1, 3, 1, 4])), index.rows_of(np.array([2, 3, 4, 5, 1]))
-    assert index.shared_playlists(a, b).tolist() == [3, 2, 1, 0, 1]
+    a, b = index.sets.rows_of(np.array([1, 1, 3, 1, 4])), index.sets.rows_of(np.array([2, 3, 4, 5, 1]))
+    assert index.sets.shared_playlists(a, b).tolist() == [3, 2, 1, 0, 1]
 
 
 def test_whole_engine_finds_every_neighbour_of_a_small_input():
@@ -119,7 +121,7 @@ def test_index_refuses_what_it_cannot_build():
     with pytest.raises(ValueError, match="max_bucket"):
         index_of(SETS, max_bucket=1)
     with pytest.raises(KeyError):
-        index_of(SETS).rows_of(np.array([77]))
+        index_of(SETS).sets.rows_of(np.array([77]))
 
 
 def test_songs_with_little_exact_work_are_scored_against_every_co_member():
@@ -127,7 +129,7 @@ def test_songs_with_little_exact_work_are_scored_against_every_co_member():
     # and 5 (work 1) are at most the threshold of 10, so they are scored against every co-member.
     index = index_of(SETS, num_perm=2, bands=1, rows_per_band=2)
     exact = index_of(SETS, num_perm=2, bands=1, rows_per_band=2, exact_work=10)
-    assert exact.work[exact.rows_of(np.array([1]))].item() == 3 + 3 + 4 + 3  # playlists 1, 2, 3, 4
+    assert exact.sets.work[exact.sets.rows_of(np.array([1]))].item() == 3 + 3 + 4 + 3  # playlists 1, 2, 3, 4
     found = exact.recommend(np.array([1, 2, 5]), k=3)
     assert found["songs_exact"] == 2 and found["songs_lsh"] == 1  # song 1's work is 13
     expected_for_2 = [(2, 6, 1, 1.0, 3), (2, 1, 2, 0.75, 3), (2, 3, 3, 0.25, 1)]

@@ -2,6 +2,7 @@
 
 import socket
 
+import numpy as np
 import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
@@ -26,19 +27,20 @@ PLAYLIST_TRACKS = [
 ]  # fmt: skip
 
 
-def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path):
+@pytest.mark.parametrize("groups", [1, 2, 3])
+def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path, groups):
     playlist_tracks = spark.createDataFrame(PLAYLIST_TRACKS, "playlist_id long, track_id long")
     playlist_tracks.write.parquet(str(tmp_path / "playlist_tracks"))
     minhash_signatures(song_playlist_sets(playlist_tracks), 128).write.parquet(str(tmp_path / "signatures"))
 
     # 128 bands of one value: every pair sharing a playlist is a candidate (missed with
-    # probability (1 - J)^128 < 1e-15 for the smallest J here, 1/4); songs_per_task=2 spreads
-    # the 6 songs over 3 tasks.
+    # probability (1 - J)^128 < 1e-15 for the smallest J here, 1/4, whether the bands are in one
+    # group or split into several); songs_per_task=2 spreads the 6 songs over 3 tasks per group.
     output = find_similar_songs(
-        spark, str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks"), 128, 1, 1000, 0, 2, songs_per_task=2
+        spark, str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks"), 128, 1, 1000, 0, 2, 2, groups
     ).cache()
     assertDataFrameEqual(
-        recommendations_of(output),
+        recommendations_of(output, 2),
         [
             Row(track_id=1, recommended_track_id=2, rank=1, similarity=0.75, shared_playlists=3),
             Row(track_id=1, recommended_track_id=6, rank=2, similarity=0.75, shared_playlists=3),
@@ -54,12 +56,49 @@ def test_every_song_gets_its_exact_top_k_and_the_counters_add_up(spark, tmp_path
         ],
     )
     figures = job_counters(task_counters_of(output))
-    assert figures["tasks"] == 3  # one counters row per task
-    assert figures["songs_queried"] == 6
-    # pairs sharing a playlist, each seen from both songs: 1-2 1-3 1-4 1-6 2-3 2-6 3-4 3-6 -> 16
-    assert figures["scored_pairs"] == 16
+    assert 1 <= figures["tasks"] <= 3 * groups  # one counters row per task (the range partitioning may merge some)
+    assert figures["songs_queried"] == 6 and figures["songs_lsh"] == 6  # each song counted once, in group 0
+    # pairs sharing a playlist, each seen from both songs: 1-2 1-3 1-4 1-6 2-3 2-6 3-4 3-6 -> 16;
+    # with several groups a pair is scored in each group whose bands find it
+    assert 16 <= figures["scored_pairs"] <= 16 * groups
     assert figures["candidate_pairs"] >= figures["scored_pairs"]
     assert figures["largest_bucket"] <= 6
+    # 128 bands of one value: 6 songs, at most 5 buckets of two songs or more per band, in all groups together
+    assert figures["buckets"] <= 128 * 5
+
+
+def test_splitting_the_bands_into_groups_changes_no_answer(spark, tmp_path):
+    # 400 songs in 60 playlists of random sizes, a few songs in many playlists: with exact_work 40 some
+    # songs are scored exactly, the others through LSH (8 bands of 2 values, so some neighbours are
+    # missed, and which ones depends only on the bands, not on how they are grouped).
+    rng = np.random.default_rng(7)
+    edges = sorted(
+        {(int(p), int(t)) for p in range(60) for t in rng.choice(400, size=int(rng.integers(2, 30)), replace=False)}
+        | {(int(p), 1000 + s) for s in range(5) for p in range(0, 60, 2)}
+    )
+    playlist_tracks = spark.createDataFrame(edges, "playlist_id long, track_id long")
+    playlist_tracks.write.parquet(str(tmp_path / "playlist_tracks"))
+    minhash_signatures(song_playlist_sets(playlist_tracks), 16).write.parquet(str(tmp_path / "signatures"))
+    paths = (str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks"))
+
+    def answers(groups: int) -> tuple[list[Row], dict[str, int]]:
+        output = find_similar_songs(spark, *paths, 8, 2, 4, 40, 5, 50, groups).cache()
+        rows = recommendations_of(output, 5).orderBy("track_id", "rank").collect()
+        return rows, job_counters(task_counters_of(output))
+
+    one_group, one_group_figures = answers(1)
+    assert 0 < one_group_figures["songs_exact"] < one_group_figures["songs_queried"]  # both ways are taken
+    for groups in (2, 8):
+        rows, figures = answers(groups)
+        assert rows == one_group
+        assert figures["songs_queried"] == one_group_figures["songs_queried"]
+        assert figures["buckets"] == one_group_figures["buckets"]  # the same bands, only held apart
+        assert figures["largest_bucket"] == one_group_figures["largest_bucket"]
+
+
+def test_more_band_groups_than_bands_is_refused(spark, tmp_path):
+    with pytest.raises(ValueError, match="band groups must be between 1 and the 8 bands"):
+        find_similar_songs(spark, str(tmp_path), str(tmp_path), 8, 2, 4, 40, 5, 50, 9)
 
 
 def test_an_executor_that_cannot_see_the_run_folder_says_the_data_directory_must_be_shared(tmp_path):
