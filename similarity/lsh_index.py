@@ -43,7 +43,7 @@ import scipy.sparse as sp
 
 from similarity.minhash import mix64
 
-EXACT_BATCH_WORK = 20_000_000  # co-occurrences computed per sparse product (bounds its memory)
+EXACT_BATCH_WORK = 2_000_000  # co-occurrences per sparse product: bounds its memory (20M: 1 GB, and no faster)
 SIMILARITY_BINS = 256  # histogram bins of the top-k prefilter
 
 

@@ -3,10 +3,13 @@
 import socket
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
+from spark_jobs import similarity_join
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
 from spark_jobs.similarity_join import (
     find_similar_songs,
@@ -14,6 +17,7 @@ from spark_jobs.similarity_join import (
     recommendations_of,
     require_shared_data,
     task_counters_of,
+    write_output,
 )
 
 # Songs' playlists:  1: {1,2,3,4}   2: {1,2,3}   3: {3,4}   4: {4,5}   5: {9}   6: {1,2,3} (same as 2)
@@ -96,6 +100,23 @@ def test_splitting_the_bands_into_groups_changes_no_answer(spark, tmp_path):
         assert figures["largest_bucket"] == one_group_figures["largest_bucket"]
 
 
+def test_the_written_recommendations_of_several_band_groups_have_one_schema(spark, tmp_path):
+    playlist_tracks = spark.createDataFrame(PLAYLIST_TRACKS, "playlist_id long, track_id long")
+    playlist_tracks.write.parquet(str(tmp_path / "playlist_tracks"))
+    minhash_signatures(song_playlist_sets(playlist_tracks), 16).write.parquet(str(tmp_path / "signatures"))
+    output = find_similar_songs(
+        spark, str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks"), 16, 1, 100, 0, 2, 2, 2
+    )
+    write_output(output, str(tmp_path / "output"), str(tmp_path / "recommendations"), 2)
+
+    files = sorted((tmp_path / "recommendations").glob("*.parquet"))
+    partial_folder = tmp_path / "output" / "kind=lsh_partial"
+    assert partial_folder.exists()  # every song went through LSH in 2 groups: some rows were merged
+    assert len({str(pq.read_schema(file).remove_metadata()) for file in files}) == 1
+    rows = spark.read.parquet(str(tmp_path / "recommendations")).select("track_id", "recommended_track_id", "rank")
+    assert sorted(tuple(row) for row in rows.collect() if row.track_id == 2) == [(2, 1, 2), (2, 6, 1)]
+
+
 def test_more_band_groups_than_bands_is_refused(spark, tmp_path):
     with pytest.raises(ValueError, match="band groups must be between 1 and the 8 bands"):
         find_similar_songs(spark, str(tmp_path), str(tmp_path), 8, 2, 4, 40, 5, 50, 9)
@@ -108,3 +129,19 @@ def test_an_executor_that_cannot_see_the_run_folder_says_the_data_directory_must
         require_shared_data(str(tmp_path), missing)
     assert str(raised.value).startswith(f"{missing} is not visible on Spark worker {socket.gethostname()}: ")
     assert "must be one shared file system, at the same path" in str(raised.value)
+
+
+def test_signatures_are_read_in_pieces_and_must_all_have_one_length(tmp_path, monkeypatch):
+    monkeypatch.setattr(similarity_join, "SIGNATURE_BATCH_ROWS", 2)
+    folder = tmp_path / "signatures"
+    folder.mkdir()
+    for part, track_ids in enumerate([[1, 2, 3], [4, 5]]):
+        table = pa.table({"track_id": track_ids, "signature": [[t, t * 10] for t in track_ids]})
+        pq.write_table(table, folder / f"part-{part}.parquet")
+    pieces = list(similarity_join.signature_batches(str(folder)))
+    assert [ids.tolist() for ids, _ in pieces] == [[1, 2], [3], [4, 5]]  # at most 2 songs a piece, file by file
+    assert pieces[2][1].tolist() == [[4, 40], [5, 50]]
+
+    pq.write_table(pa.table({"track_id": [6, 7], "signature": [[6, 60], [7]]}), folder / "part-2.parquet")
+    with pytest.raises(ValueError, match="signatures of different lengths \\(1 to 2\\)"):
+        list(similarity_join.signature_batches(str(folder)))
