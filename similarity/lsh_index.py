@@ -28,8 +28,8 @@ every group), merged by the caller; a worker holds one group's bands at a time.
 
 Memory per worker: the playlist sets (their CSR rows, the sparse matrix and
 its transpose, and the hash index of the (song, playlist) pairs) plus three
-int32 per song and band held; while a group is built, two uint64 keys per song
-and band of the group, read from the signatures piece by piece.
+int32 per song and band held; while bands are added, two uint64 keys per song
+and band being added, read from the signatures piece by piece.
 """
 
 from __future__ import annotations
@@ -289,17 +289,25 @@ def band_key_table(
 class SongIndex:
     """The LSH band chunks of some bands (a band group, or all of them) over a song's playlist sets."""
 
-    def __init__(self, sets: PlaylistSets, keys: np.ndarray, orders: np.ndarray, max_bucket: int) -> None:
+    def __init__(self, sets: PlaylistSets, max_bucket: int) -> None:
         if max_bucket < 2:
             raise ValueError("max_bucket must be at least 2")
         self.sets = sets
+        self.max_bucket = max_bucket
         self.bands: list[BandChunks] = []
-        stats = []
+        self.band_stats: list[BandStats] = []
+
+    def add_bands(self, keys: np.ndarray, orders: np.ndarray) -> None:
+        """Chunk the bands whose bucket and order keys these are (``band_key_table``'s arrays)."""
         for band_keys_, band_orders in zip(keys, orders, strict=True):
-            chunks, band_stats = band_chunks(band_keys_, band_orders, max_bucket)
+            chunks, band_stats = band_chunks(band_keys_, band_orders, self.max_bucket)
             self.bands.append(chunks)
-            stats.append(band_stats)
-        self.stats = BandStats(
+            self.band_stats.append(band_stats)
+
+    @property
+    def stats(self) -> BandStats:
+        stats = self.band_stats
+        return BandStats(
             buckets=sum(s.buckets for s in stats),
             buckets_cut=sum(s.buckets_cut for s in stats),
             largest_bucket=max((s.largest_bucket for s in stats), default=0),
@@ -321,8 +329,9 @@ class SongIndex:
     ) -> SongIndex:
         """The index of every band, from a whole signature matrix (rows in ``track_ids`` order)."""
         sets = PlaylistSets(playlist_ids, playlist_track_ids, exact_work)
-        keys, orders = band_key_table([(track_ids, signatures)], sets, range(bands), rows_per_band)
-        return cls(sets, keys, orders, max_bucket)
+        index = cls(sets, max_bucket)
+        index.add_bands(*band_key_table([(track_ids, signatures)], sets, range(bands), rows_per_band))
+        return index
 
     def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Distinct (song, candidate) row pairs for these songs, sorted, and the pair instances before dedup."""

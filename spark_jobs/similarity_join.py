@@ -75,6 +75,7 @@ OUTPUT_SCHEMA = (
 )
 _ARROW_COUNTERS = pa.struct([(name, pa.int64()) for name in COUNTER_FIELDS])
 SIGNATURE_BATCH_ROWS = 16_384  # signatures decoded at a time while a band group is built
+BAND_KEY_BYTES = 256 << 20  # a pass's bucket and order keys: more bands, more passes over the signatures
 SIGNATURE_READ_BUFFER = 8 << 20  # bytes of a file read at a time (0, pyarrow's default: a whole column chunk)
 
 
@@ -163,11 +164,17 @@ def load_index(spec: IndexSpec, group: int) -> tuple[SongIndex, bool]:
         _INDEXES.clear()  # the previous group's bands go before this group's are built
         release_freed_memory()
         sets = load_playlist_sets(spec)
+        index = SongIndex(sets, spec.max_bucket)
         numbers = band_groups(spec.bands, spec.band_groups)[group]
-        keys, orders = band_key_table(signature_batches(spec.signatures_path), sets, numbers, spec.rows_per_band)
-        _INDEXES[(spec, group)] = SongIndex(sets, keys, orders, spec.max_bucket)
-        del keys, orders
-        release_freed_memory()
+        per_pass = max(1, BAND_KEY_BYTES // (16 * max(1, len(sets.track_ids))))  # two uint64 keys per song and band
+        for first in range(0, len(numbers), per_pass):  # one read of the signatures per pass
+            keys, orders = band_key_table(
+                signature_batches(spec.signatures_path), sets, numbers[first : first + per_pass], spec.rows_per_band
+            )
+            index.add_bands(keys, orders)
+            del keys, orders
+            release_freed_memory()
+        _INDEXES[(spec, group)] = index
     return _INDEXES[(spec, group)], built
 
 
