@@ -24,10 +24,11 @@ are the songs' ids in and the recommendations out.
 
 Memory: every worker holds the playlist sets (they grow with the
 playlist/song pairs) and one group's bands (they grow with songs x bands /
-groups). The default, one group per core of the cluster (Spark's default
-parallelism), keeps the bands held by all workers together at about one
-whole index however many executors there are, so adding executors lowers
-what each one holds.
+groups), built in passes of at most BAND_KEY_BYTES of keys. The default, one
+group per core of the cluster (Spark's default parallelism), keeps the bands
+held by all workers together at about one whole index however many executors
+there are: adding executors lowers the bands each one holds, not the playlist
+sets (figures: docs/performance.md, "Executor memory").
 """
 
 from __future__ import annotations
