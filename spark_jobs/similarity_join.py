@@ -180,11 +180,10 @@ def load_index(spec: IndexSpec, group: int) -> tuple[SongIndex, bool]:
 
 
 def _recommendation_batch(kind: str, found: dict, rows: slice) -> pa.RecordBatch:
-    count = len(range(*rows.indices(len(found["track_id"]))))
+    columns = [pa.array(np.asarray(found[name])[rows]) for name in RECOMMENDATION_COLUMNS]
+    count = len(columns[0])
     return pa.RecordBatch.from_arrays(
-        [pa.array([kind] * count, pa.string())]
-        + [pa.array(np.asarray(found[name])[rows]) for name in RECOMMENDATION_COLUMNS]
-        + [pa.nulls(count, _ARROW_COUNTERS)],
+        [pa.array([kind] * count, pa.string()), *columns, pa.nulls(count, _ARROW_COUNTERS)],
         names=["kind", *RECOMMENDATION_COLUMNS, "counters"],
     )
 
@@ -196,6 +195,7 @@ def _recommend_batches(batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k
     exactly, and each group's top k of a song answered through LSH is a partial answer.
     """
     counters: dict[int, dict[str, int]] = {}
+    lsh_kind = "recommendation" if spec.band_groups == 1 else "lsh_partial"
     for batch in batches:
         all_track_ids = batch.column("track_id").to_numpy()
         all_groups = batch.column("band_group").to_numpy()
@@ -216,7 +216,6 @@ def _recommend_batches(batches: Iterator[pa.RecordBatch], spec: IndexSpec, top_k
                 mine["songs_lsh"] += int(found["songs_lsh"])
             for name in QUERY_COUNTERS[3:]:
                 mine[name] += int(found[name])
-            lsh_kind = "recommendation" if spec.band_groups == 1 else "lsh_partial"
             yield _recommendation_batch("recommendation", found, slice(0, found["exact_rows"]))
             yield _recommendation_batch(lsh_kind, found, slice(found["exact_rows"], None))
             del index, found  # a task whose rows reach the next group must not hold this group's index meanwhile
