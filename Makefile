@@ -13,7 +13,7 @@ export SPOTIFY_RECS_DATA_DIR := $(DATA_DIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv executor-env demo run web airflow versions rollback docs bench bench-evaluation bench-validation bench-warehouse bench-web bench-executor-memory dataset-shape test test-unit test-faults lint format stop-warehouse sql clean
+.PHONY: help venv executor-env demo run web airflow versions rollback docs bench bench-evaluation bench-validation bench-warehouse bench-web bench-executor-memory bench-scale dataset-shape test test-unit test-faults lint format stop-warehouse sql clean
 
 help:
 	@echo "make help   - this list"
@@ -36,6 +36,7 @@ help:
 	@echo "make bench-warehouse - publish throughput vs psql copy, name lookup latency, on full-scale tables"
 	@echo "make bench-web       - the lookup page under gunicorn: requests/s and latency of /api/recommendations, 50 clients"
 	@echo "make bench-executor-memory - similarity_join on a Spark standalone cluster, 1 vs 2 executors, 1M and 4M rows: peak memory of each executor (BENCH_ARGS=\"--rows 200000\")"
+	@echo "make bench-scale     - the whole DAG on a generated 64.5M-row zip (5x the dataset): time, memory in use, recall@10 of the published tables (BENCH_ARGS=\"--rows 12900000\")"
 	@echo "make sql    - open a SQL prompt on the embedded warehouse (SQL_USER=music_reader: read-only)"
 	@echo "make versions - list the published versions; make rollback - make the previous one live again"
 	@echo "make stop-warehouse - stop the embedded PostgreSQL"
@@ -137,3 +138,6 @@ bench-web: venv
 
 bench-executor-memory: venv
 	$(PY) -m benchmarks.bench_executor_memory $(BENCH_ARGS)
+
+bench-scale: venv
+	$(PY) -m benchmarks.bench_scale $(BENCH_ARGS)
