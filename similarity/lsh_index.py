@@ -16,20 +16,30 @@ for a batch of songs without shuffling any candidate pair:
    members, so no bucket costs more than ``size x max_bucket`` pairs.
 3. **Exact scores.** Candidates are scored with their exact Jaccard similarity
    ``shared / (d_a + d_b - shared)`` from the songs' playlist sets (each
-   playlist of the smaller set looked up among all (song, playlist) pairs in
-   a hash index); a song's
-   top k are ranked by similarity, then shared playlists (both descending),
-   then the smaller track_id.
+   playlist of the candidate looked up among the (song, playlist) pairs of the
+   songs answered through LSH, in a hash index); a song's top k are ranked by
+   similarity, then shared playlists (both descending), then the smaller
+   track_id.
+
+Only the songs whose exact work is above ``exact_work`` are answered through
+the bands (at 12.9M generated rows, 7,326 of 1.58M songs: the others are scored
+against every co-member with a sparse product). So an index keeps, of each
+band, only the buckets that hold such a song: a song in no such bucket is no
+one's candidate in that band (about 1% of the songs per band at 12.9M rows).
+The chunks of a kept bucket are the same as in a whole index, so the answers
+are too.
 
 Band groups: the bands can be split into groups (``band_groups``), each with
 its own index over the same playlist sets (``PlaylistSets``). A song's top k
 is then the best k of its top k in each group (a candidate scores the same in
 every group), merged by the caller; a worker holds one group's bands at a time.
 
-Memory per worker: the playlist sets (their CSR rows, the sparse matrix and
-its transpose, and the hash index of the (song, playlist) pairs) plus three
-int32 per song and band held; while bands are added, two uint64 keys per song
-and band being added, read from the signatures piece by piece.
+Memory per worker: the playlist sets (the sparse song x playlist matrix and
+its transpose: 16 bytes per (song, playlist) pair, and the hash index of the
+pairs of the songs answered through LSH) plus, per band held, an int32 per song
+answered through LSH and per member of a kept bucket; while bands are added,
+two uint64 keys per song and band being added, read from the signatures piece
+by piece.
 """
 
 from __future__ import annotations
@@ -51,7 +61,7 @@ SIMILARITY_BINS = 256  # histogram bins of the top-k prefilter
 class BandChunks:
     """One band's bucket chunks: the songs of chunk c are ``members[offsets[c]:offsets[c + 1]]``."""
 
-    chunk_of: np.ndarray  # per song row: its chunk, or -1 when it is alone in its bucket
+    chunk_of: np.ndarray  # per query song (the index's ``query_rows``): its chunk, or -1 when alone in its bucket
     offsets: np.ndarray
     members: np.ndarray
 
@@ -89,10 +99,7 @@ def band_chunks(bucket_keys: np.ndarray, order_keys: np.ndarray, max_bucket: int
     chunk_lo = starts[bucket_of_chunk] + c * n // k
     chunk_hi = starts[bucket_of_chunk] + (c + 1) * n // k
     chunk_sizes = chunk_hi - chunk_lo
-    member_positions = np.repeat(chunk_lo - np.r_[0, np.cumsum(chunk_sizes)[:-1]], chunk_sizes) + np.arange(
-        chunk_sizes.sum()
-    )
-    members = order[member_positions]
+    members = order[run_positions(chunk_lo, chunk_sizes)]
     chunk_of = np.full(songs, -1, dtype=np.int32)
     chunk_of[members] = np.repeat(np.arange(len(chunk_sizes), dtype=np.int32), chunk_sizes)
     offsets = np.r_[0, np.cumsum(chunk_sizes)].astype(np.int64)
@@ -104,6 +111,21 @@ def band_chunks(bucket_keys: np.ndarray, order_keys: np.ndarray, max_bucket: int
         chunk_pairs=int((chunk_sizes * (chunk_sizes - 1) // 2).sum()),
     )
     return BandChunks(chunk_of, offsets, members), stats
+
+
+def query_band_chunks(
+    bucket_keys: np.ndarray, order_keys: np.ndarray, query_rows: np.ndarray, max_bucket: int
+) -> tuple[BandChunks, BandStats]:
+    """``band_chunks`` of only the buckets that hold one of ``query_rows`` (sorted song rows): the chunks
+    the queries can reach, the same as in the whole band. ``chunk_of`` is per query row, ``members``
+    are song rows; the figures count the kept buckets."""
+    query_keys = np.sort(bucket_keys[query_rows])
+    at = np.searchsorted(query_keys, bucket_keys)
+    kept = np.flatnonzero(query_keys[np.minimum(at, len(query_keys) - 1)] == bucket_keys) if len(query_keys) else at[:0]
+    # kept is ascending, so the kept songs' order, and the tie-breaks of band_chunks, are the whole band's
+    chunks, stats = band_chunks(bucket_keys[kept], order_keys[kept], max_bucket)
+    chunk_of = chunks.chunk_of[np.searchsorted(kept, query_rows)]
+    return BandChunks(chunk_of, chunks.offsets, kept[chunks.members].astype(np.int32)), stats
 
 
 def band_keys(signatures: np.ndarray, band: int, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +151,11 @@ def sorted_distinct(codes: np.ndarray) -> np.ndarray:
     measured 6x to 15x slower on millions of int64 codes)."""
     codes = np.sort(codes)
     return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
+
+
+def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i] .. starts[i] + sizes[i] - 1`` of every run, run after run."""
+    return np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
 
 
 def _positions_in_group(keys: np.ndarray) -> np.ndarray:
@@ -181,23 +208,32 @@ class PlaylistSets:
         # Playlist sets: CSR rows by song, playlists as dense column numbers.
         song_rows = self.rows_of(playlist_track_ids)
         _, columns = np.unique(playlist_ids, return_inverse=True)
-        edge_codes = sorted_distinct(song_rows.astype(np.int64) * (int(columns.max(initial=0)) + 1) + columns)
         self.playlist_count = int(columns.max(initial=0)) + 1
-        # edge_codes: sorted, row * playlist_count + column, each (song, playlist) pair once
-        # pandas' hash index answers "is this (song, playlist) an edge?" 10x+ faster than a binary search
-        self.edge_lookup = pd.Index(edge_codes)
-        self.indptr = np.searchsorted(edge_codes, np.arange(len(self.track_ids) + 1) * self.playlist_count)
-        self.playlists = (edge_codes % self.playlist_count).astype(np.int32)
-        self.degree = np.diff(self.indptr)
-        # Song x playlist matrix and its transpose, for the songs scored exactly.
+        # sorted, row * playlist_count + column, each (song, playlist) pair once
+        edge_codes = sorted_distinct(song_rows.astype(np.int64) * self.playlist_count + columns)
+        del song_rows, columns
+        indptr = np.searchsorted(edge_codes, np.arange(len(self.track_ids) + 1) * self.playlist_count)
+        playlists = (edge_codes % self.playlist_count).astype(np.int32)
+        del edge_codes
+        # Song x playlist matrix (its rows are the playlist sets) and its transpose.
         self.matrix = sp.csr_matrix(
-            (np.ones(len(self.playlists), dtype=np.float32), self.playlists, self.indptr),
+            (np.ones(len(playlists), dtype=np.float32), playlists, indptr),
             shape=(len(self.track_ids), self.playlist_count),
         )
+        self.degree = np.diff(self.matrix.indptr)
         self.matrix_t = self.matrix.T.tocsr()
         # A song's exact work: the pairs its playlists hold, the cost of scoring it against every co-member.
         self.work = np.asarray(self.matrix @ np.diff(self.matrix_t.indptr).astype(np.float64)).astype(np.int64)
         self.exact_work = exact_work
+        # The songs answered through the LSH bands (the others are scored exactly), and a hash index of
+        # their (song, playlist) pairs, code ``position in lsh_rows * playlist_count + column``: pandas'
+        # hash index answers "is this pair one?" 10x+ faster than a binary search.
+        self.lsh_rows = np.flatnonzero(self.work > exact_work)
+        sizes = self.degree[self.lsh_rows]
+        self._lsh_edges = pd.Index(
+            np.repeat(np.arange(len(self.lsh_rows), dtype=np.int64), sizes) * self.playlist_count
+            + self.matrix.indices[run_positions(self.matrix.indptr[self.lsh_rows], sizes)]
+        )
 
     def rows_of(self, track_ids: np.ndarray) -> np.ndarray:
         rows = np.searchsorted(self.track_ids, track_ids)
@@ -207,15 +243,15 @@ class PlaylistSets:
         return rows
 
     def shared_playlists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Exact |playlists(a) & playlists(b)| per pair: each playlist of the smaller set looked up in the other."""
-        swap = self.degree[a] > self.degree[b]
-        small, large = np.where(swap, b, a), np.where(swap, a, b)
-        sizes = self.degree[small]
+        """Exact |playlists(a) & playlists(b)| per pair, ``a`` songs answered through LSH (``lsh_rows``):
+        each playlist of ``b`` looked up among ``a``'s."""
+        position = np.searchsorted(self.lsh_rows, a)
+        if len(a) and not (self.lsh_rows[np.minimum(position, len(self.lsh_rows) - 1)] == a).all():
+            raise ValueError("shared_playlists answers pairs whose first song is answered through LSH")
+        sizes = self.degree[b]
         pair = np.repeat(np.arange(len(a)), sizes)
-        first = self.indptr[small]
-        positions = np.repeat(first - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
-        wanted = large[pair].astype(np.int64) * self.playlist_count + self.playlists[positions]
-        found = self.edge_lookup.get_indexer(wanted) >= 0
+        columns = self.matrix.indices[run_positions(self.matrix.indptr[b], sizes)]
+        found = self._lsh_edges.get_indexer(position[pair].astype(np.int64) * self.playlist_count + columns) >= 0
         return np.bincount(pair, weights=found, minlength=len(a)).astype(np.int64)
 
     def exact_top_k(self, rows: np.ndarray, k: int) -> tuple[tuple[np.ndarray, ...], int]:
@@ -287,12 +323,14 @@ def band_key_table(
 
 
 class SongIndex:
-    """The LSH band chunks of some bands (a band group, or all of them) over a song's playlist sets."""
+    """The LSH band chunks of some bands (a band group, or all of them) over a song's playlist sets: of
+    each band, the buckets that hold a song answered through LSH (``sets.lsh_rows``, the index's queries)."""
 
     def __init__(self, sets: PlaylistSets, max_bucket: int) -> None:
         if max_bucket < 2:
             raise ValueError("max_bucket must be at least 2")
         self.sets = sets
+        self.query_rows = sets.lsh_rows
         self.max_bucket = max_bucket
         self.bands: list[BandChunks] = []
         self.band_stats: list[BandStats] = []
@@ -300,7 +338,7 @@ class SongIndex:
     def add_bands(self, keys: np.ndarray, orders: np.ndarray) -> None:
         """Chunk the bands whose bucket and order keys these are (``band_key_table``'s arrays)."""
         for band_keys_, band_orders in zip(keys, orders, strict=True):
-            chunks, band_stats = band_chunks(band_keys_, band_orders, self.max_bucket)
+            chunks, band_stats = query_band_chunks(band_keys_, band_orders, self.query_rows, self.max_bucket)
             self.bands.append(chunks)
             self.band_stats.append(band_stats)
 
@@ -334,18 +372,21 @@ class SongIndex:
         return index
 
     def candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """Distinct (song, candidate) row pairs for these songs, sorted, and the pair instances before dedup."""
+        """Distinct (song, candidate) row pairs for these songs (among ``query_rows``), sorted, and the pair
+        instances before dedup."""
         songs = len(self.sets.track_ids)
+        position = np.searchsorted(self.query_rows, rows)
+        if len(rows) and not (self.query_rows[np.minimum(position, len(self.query_rows) - 1)] == rows).all():
+            raise ValueError("the index answers only the songs answered through LSH (work above exact_work)")
         queries, partners = [], []
         for band in self.bands:
-            chunk = band.chunk_of[rows]
+            chunk = band.chunk_of[position]
             has = chunk >= 0
             query_rows, chunk = rows[has], chunk[has]
-            lo, hi = band.offsets[chunk], band.offsets[chunk + 1]
-            sizes = hi - lo
-            positions = np.repeat(lo - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
+            lo = band.offsets[chunk]
+            sizes = band.offsets[chunk + 1] - lo
             queries.append(np.repeat(query_rows, sizes))
-            partners.append(band.members[positions])
+            partners.append(band.members[run_positions(lo, sizes)])
         query = np.concatenate(queries) if queries else np.empty(0, dtype=np.int64)
         partner = np.concatenate(partners) if partners else np.empty(0, dtype=np.int32)
         instances = len(query)

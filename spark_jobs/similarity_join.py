@@ -22,13 +22,14 @@ k per group, and a window keeps the best k of them (a few rows per such song).
 No candidate pair is shuffled or sent to the driver: the only data that move
 are the songs' ids in and the recommendations out.
 
-Memory: every worker holds the playlist sets (they grow with the
-playlist/song pairs) and one group's bands (they grow with songs x bands /
-groups), built in passes of at most BAND_KEY_BYTES of keys. The default, one
-group per core of the cluster (Spark's default parallelism), keeps the bands
-held by all workers together at about one whole index however many executors
-there are: adding executors lowers the bands each one holds, not the playlist
-sets (figures: docs/performance.md, "Executor memory").
+Memory: every worker holds the playlist sets (16 bytes per playlist/song
+pair: the sparse matrix and its transpose) and one group's bands, of which it
+keeps only the buckets holding a song answered through LSH (about 1% of the
+songs per band at 12.9M rows); the bands' keys are built for every song, in
+passes of at most BAND_KEY_BYTES. The default, one group per core of the
+cluster (Spark's default parallelism), splits that key building between the
+workers. The playlist sets are whole in every worker: exact scoring reads any
+song's co-members (figures: docs/performance.md, "Executor memory").
 """
 
 from __future__ import annotations

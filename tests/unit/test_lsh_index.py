@@ -159,3 +159,58 @@ def test_top_k_per_song_matches_a_plain_sort_even_among_many_ties(grouped):
         expected += [(q, row[3], rank) for rank, row in enumerate(sorted(mine)[:7], start=1)]
     found = top_k_per_song(query, partner, shared, similarity, 7, track_ids)
     assert list(zip(found[0].tolist(), found[1].tolist(), found[4].tolist(), strict=True)) == expected
+
+
+def test_the_songs_answered_through_lsh_get_the_best_of_the_songs_sharing_a_whole_band_with_them():
+    # 300 random songs; those with exact work above 60 are answered through 6 bands of 2 values. Their
+    # candidates, worked out here from the signatures alone: every song equal to them on a whole band
+    # (no bucket is cut: max_bucket 1000). Their answer: the 5 best candidates by exact Jaccard of the sets.
+    rng = np.random.default_rng(11)
+    sets = {song: sorted(set(rng.integers(0, 60, rng.integers(1, 6)).tolist())) for song in range(100, 400)}
+    songs = np.array(sorted(sets), dtype=np.int64)
+    playlist_ids = np.array([p for s in songs for p in sets[s]], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
+    signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(12))
+    track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
+    index = SongIndex.from_signatures(songs, signatures, playlist_ids, track_ids, 6, 2, 1000, exact_work=60)
+    members = {p: {s for s in sets if p in sets[s]} for p in range(60)}
+    work = {s: sum(len(members[p]) for p in sets[s]) for s in sets}
+    lsh_songs = [s for s in sorted(sets) if work[s] > 60]
+    assert 30 < len(lsh_songs) < 270  # both kinds of songs are there
+    assert index.query_rows.tolist() == index.sets.rows_of(np.array(lsh_songs)).tolist()
+
+    found = as_rows(index.recommend(np.array(lsh_songs), k=5))
+    expected = []
+    for song in lsh_songs:
+        row = np.flatnonzero(songs == song)[0]
+        candidates = [
+            other
+            for j, other in enumerate(songs.tolist())
+            if other != song and any((signatures[j, 2 * b : 2 * b + 2] == signatures[row, 2 * b : 2 * b + 2]).all()
+                                     for b in range(6))
+        ]  # fmt: skip
+        scored = []
+        for other in candidates:
+            shared = len(set(sets[song]) & set(sets[other]))
+            if shared:
+                scored.append((-shared / len(set(sets[song]) | set(sets[other])), -shared, other))
+        expected += [(song, other, rank, -j, -s) for rank, (j, s, other) in enumerate(sorted(scored)[:5], start=1)]
+    assert [row[:3] for row in found] == [row[:3] for row in expected]
+    assert [row[3] for row in found] == pytest.approx([row[3] for row in expected])  # similarity
+    assert [row[4] for row in found] == [row[4] for row in expected]  # shared playlists
+    # The index kept, of each band, only the buckets holding a song answered through LSH.
+    assert all(len(band.chunk_of) == len(lsh_songs) for band in index.bands)
+    lsh_rows = set(index.query_rows.tolist())
+    for band in index.bands:
+        for c in range(len(band.offsets) - 1):
+            assert lsh_rows & set(band.members[band.offsets[c] : band.offsets[c + 1]].tolist())
+
+
+def test_only_the_songs_answered_through_lsh_can_be_asked_of_the_index():
+    index = index_of(SETS, num_perm=2, bands=1, rows_per_band=2, exact_work=10)  # songs 2 and 5 are exact
+    lsh, exact = index.sets.rows_of(np.array([1])), index.sets.rows_of(np.array([2]))
+    with pytest.raises(ValueError, match="answered through LSH"):
+        index.candidates(exact)
+    with pytest.raises(ValueError, match="answered through LSH"):
+        index.sets.shared_playlists(exact, lsh)
+    assert index.sets.shared_playlists(lsh, exact).tolist() == [3]  # song 1 {1,2,3,4} and song 2 {1,2,3}
