@@ -58,6 +58,9 @@ TRACK_VOCABULARY = 60_000
 _TRACK_WORDS = [0.2, 0.45, 0.25, 0.1]  # how often a made-up track name has 1, 2, 3 or 4 words
 PLAYLISTS_PER_USER = (8, 1.0, 1, 309)  # lognormal median, sigma; clipped to [low, high]
 TRACKS_PER_PLAYLIST = (20, 1.4, 1, 3000)
+# A zip member of more than 4 GiB needs ZIP64 (about 84 bytes a line: 51M rows). The real file's 12.9M rows
+# do not, and are written without it; from this many rows on, the sample is written with it.
+ZIP64_FROM_ROWS = 40_000_000
 # One user far bigger than the rest, as in the real file (295,292 of its 12.9M rows, in up to 309 playlists).
 HEAVY_USER_NUMBER = 2
 HEAVY_USER_SHARE = 0.023
@@ -415,7 +418,7 @@ def write_sample_zip(path: str | os.PathLike, rows: int, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open(CSV_MEMBER_NAME, "w") as member:
+        with archive.open(CSV_MEMBER_NAME, "w", force_zip64=rows >= ZIP64_FROM_ROWS) as member:
             with io.TextIOWrapper(member, encoding="utf-8", newline="\n") as text:
                 for line in generate_lines(rows, seed):
                     text.write(line)

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from devtools import sample_data
 from devtools.sample_data import CSV_MEMBER_NAME, write_sample_zip
 
 ROWS = 60_000
@@ -40,6 +41,20 @@ def test_same_seed_gives_the_same_bytes(sample, tmp_path):
     read = lambda p: zipfile.ZipFile(p).read(CSV_MEMBER_NAME)  # noqa: E731
     assert read(path) == read(again)
     assert read(path) != read(other)
+
+
+def test_a_sample_too_big_for_a_plain_zip_member_is_written_with_zip64(sample, tmp_path, monkeypatch):
+    def local_header_extra(path):  # a zip's first local file header: 30 bytes, the name, then the extra field
+        head = path.read_bytes()[:200]
+        name_length, extra_length = int.from_bytes(head[26:28], "little"), int.from_bytes(head[28:30], "little")
+        return head[30 + name_length : 30 + name_length + extra_length]
+
+    path, _ = sample
+    assert local_header_extra(path) == b""  # the real file's size: a plain member, as the real zip has
+    monkeypatch.setattr(sample_data, "ZIP64_FROM_ROWS", ROWS)  # a member of more than 4 GiB needs ZIP64
+    big = write_sample_zip(tmp_path / "big.zip", ROWS, seed=3)
+    assert local_header_extra(big)[:2] == (1).to_bytes(2, "little")  # the ZIP64 extra field's id, 0x0001
+    assert zipfile.ZipFile(big).read(CSV_MEMBER_NAME) == zipfile.ZipFile(path).read(CSV_MEMBER_NAME)
 
 
 def test_shape_resembles_the_real_dataset(sample):
