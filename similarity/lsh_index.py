@@ -158,6 +158,14 @@ def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
 
 
+def _positions_among(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """Where each of ``rows`` is in ``sorted_rows``, or None when one of them is not there."""
+    position = np.searchsorted(sorted_rows, rows)
+    if len(rows) and (len(sorted_rows) == 0 or (sorted_rows[np.minimum(position, len(sorted_rows) - 1)] != rows).any()):
+        return None
+    return position
+
+
 def _positions_in_group(keys: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... within each run of equal consecutive keys."""
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, dtype=np.int64)
@@ -245,8 +253,8 @@ class PlaylistSets:
     def shared_playlists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Exact |playlists(a) & playlists(b)| per pair, ``a`` songs answered through LSH (``lsh_rows``):
         each playlist of ``b`` looked up among ``a``'s."""
-        position = np.searchsorted(self.lsh_rows, a)
-        if len(a) and not (self.lsh_rows[np.minimum(position, len(self.lsh_rows) - 1)] == a).all():
+        position = _positions_among(self.lsh_rows, a)
+        if position is None:
             raise ValueError("shared_playlists answers pairs whose first song is answered through LSH")
         sizes = self.degree[b]
         pair = np.repeat(np.arange(len(a)), sizes)
@@ -375,8 +383,8 @@ class SongIndex:
         """Distinct (song, candidate) row pairs for these songs (among ``query_rows``), sorted, and the pair
         instances before dedup."""
         songs = len(self.sets.track_ids)
-        position = np.searchsorted(self.query_rows, rows)
-        if len(rows) and not (self.query_rows[np.minimum(position, len(self.query_rows) - 1)] == rows).all():
+        position = _positions_among(self.query_rows, rows)
+        if position is None:
             raise ValueError("the index answers only the songs answered through LSH (work above exact_work)")
         queries, partners = [], []
         for band in self.bands:

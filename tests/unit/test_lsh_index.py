@@ -214,3 +214,8 @@ def test_only_the_songs_answered_through_lsh_can_be_asked_of_the_index():
     with pytest.raises(ValueError, match="answered through LSH"):
         index.sets.shared_playlists(exact, lsh)
     assert index.sets.shared_playlists(lsh, exact).tolist() == [3]  # song 1 {1,2,3,4} and song 2 {1,2,3}
+    all_exact = index_of(SETS, num_perm=2, bands=1, rows_per_band=2, exact_work=1000)  # no song through LSH
+    with pytest.raises(ValueError, match="answered through LSH"):
+        all_exact.candidates(exact)
+    with pytest.raises(ValueError, match="answered through LSH"):
+        all_exact.sets.shared_playlists(exact, lsh)
