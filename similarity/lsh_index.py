@@ -158,12 +158,12 @@ def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
 
 
-def _positions_among(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-    """Where each of ``rows`` is in ``sorted_rows``, or None when one of them is not there."""
-    position = np.searchsorted(sorted_rows, rows)
-    if len(rows) and (len(sorted_rows) == 0 or (sorted_rows[np.minimum(position, len(sorted_rows) - 1)] != rows).any()):
-        return None
-    return position
+def positions_in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where each of ``values`` is in ``sorted_values`` (ascending, distinct), and how many are not there."""
+    position = np.searchsorted(sorted_values, values)
+    if len(sorted_values) == 0:
+        return position, len(values)
+    return position, int((sorted_values[np.minimum(position, len(sorted_values) - 1)] != values).sum())
 
 
 def _positions_in_group(keys: np.ndarray) -> np.ndarray:
@@ -244,17 +244,16 @@ class PlaylistSets:
         )
 
     def rows_of(self, track_ids: np.ndarray) -> np.ndarray:
-        rows = np.searchsorted(self.track_ids, track_ids)
-        found = self.track_ids[np.minimum(rows, len(self.track_ids) - 1)] == track_ids
-        if len(self.track_ids) == 0 or not found.all():
-            raise KeyError(f"{int((~found).sum())} track_ids are in no playlist")
+        rows, missing = positions_in_sorted(self.track_ids, track_ids)
+        if len(self.track_ids) == 0 or missing:
+            raise KeyError(f"{missing} track_ids are in no playlist")
         return rows
 
     def shared_playlists(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Exact |playlists(a) & playlists(b)| per pair, ``a`` songs answered through LSH (``lsh_rows``):
         each playlist of ``b`` looked up among ``a``'s."""
-        position = _positions_among(self.lsh_rows, a)
-        if position is None:
+        position, missing = positions_in_sorted(self.lsh_rows, a)
+        if missing:
             raise ValueError("shared_playlists answers pairs whose first song is answered through LSH")
         sizes = self.degree[b]
         pair = np.repeat(np.arange(len(a)), sizes)
@@ -383,8 +382,8 @@ class SongIndex:
         """Distinct (song, candidate) row pairs for these songs (among ``query_rows``), sorted, and the pair
         instances before dedup."""
         songs = len(self.sets.track_ids)
-        position = _positions_among(self.query_rows, rows)
-        if position is None:
+        position, missing = positions_in_sorted(self.query_rows, rows)
+        if missing:
             raise ValueError("the index answers only the songs answered through LSH (work above exact_work)")
         queries, partners = [], []
         for band in self.bands:
