@@ -30,16 +30,17 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psutil
 
 from benchmarks import exact_jaccard
-from benchmarks.bench_similarity import RECALL_K, gib, whole_dag
+from benchmarks.bench_similarity import RECALL_K, gib, recommended_rows, whole_dag
 from devtools.local_run import DAG_ID
 from devtools.sample_data import write_sample_zip
 from pipeline.run_folder import RunFolder
 from pipeline.settings import data_dir
 from warehouse.connection import configured_or_embedded, connect
-from warehouse.sql_files import fetch_all_as_dicts, fetch_one_as_dict, run_sql_file
+from warehouse.sql_files import fetch_all_as_dicts, run_sql_file
 
 BASELINE_ROWS = 12_900_000  # the Spotify Playlists dataset's size: the growth is shown against it when measured
 RECALL_BLOCK = 32  # sampled songs per exact sparse product (a block of 256 holds 5x more co-members at 64.5M rows)
@@ -73,33 +74,16 @@ class MachineMemory:
         self._thread.join()
 
 
-def live_run() -> tuple[dict, str]:
-    """The live version's record and the warehouse's DSN."""
-    dsn = configured_or_embedded(data_dir())
-    with closing(connect(dsn)) as db, db, db.cursor() as cursor:
-        run_sql_file(cursor, "select_live_run.sql")
-        live = fetch_one_as_dict(cursor)
-    if live is None:
-        raise SystemExit("no live version after the DAG run")
-    return live, dsn
-
-
-def published_recall(dsn: str, run_folder: RunFolder, sample_songs: int, seed: int) -> dict:
+def published_recall(run_folder: RunFolder, sample_songs: int, seed: int) -> dict:
     """Recall@10 of the published recommendations of ``sample_songs`` random songs against their exact top 10."""
     index = exact_jaccard.load_index(run_folder.dataset("playlist_tracks"))
     rows = np.sort(
         np.random.default_rng(seed).choice(len(index.track_ids), min(sample_songs, len(index.track_ids)), False)
     )
-    with closing(connect(dsn)) as db, db, db.cursor() as cursor:
+    with closing(connect(configured_or_embedded(data_dir()))) as db, db, db.cursor() as cursor:
         run_sql_file(cursor, "select_published_top_k_of_tracks.sql", {"track_ids": index.track_ids[rows].tolist()})
-        published = fetch_all_as_dicts(cursor)
-    recommended: dict[int, list[int]] = {}
-    for row in published:
-        recommended.setdefault(int(row["track_id"]), []).append(int(row["recommended_track_id"]))
-    by_row = {
-        int(index.rows_of(np.array([track_id]))[0]): index.rows_of(np.array(partners))
-        for track_id, partners in recommended.items()
-    }
+        published = pd.DataFrame(fetch_all_as_dicts(cursor), columns=["track_id", "recommended_track_id", "rank"])
+    by_row = recommended_rows(index, published)
     return {
         "recall_at_10": exact_jaccard.mean_recall(index, rows, by_row, RECALL_K, block=RECALL_BLOCK),
         "recall_sample_songs": len(rows),
@@ -119,17 +103,18 @@ def scale_point(rows: int, seed: int, sample_songs: int) -> dict:
     print(f"running the whole DAG on {zip_path.name}", flush=True)
     with MachineMemory() as machine:
         dag = whole_dag(zip_path)
-    live, dsn = live_run()
+    if dag["dag_run_id"] is None:
+        raise SystemExit("no live version after the DAG run")
     print(f"  DAG {dag['seconds']:.0f} s; scoring {sample_songs} sampled songs against the exact answer", flush=True)
-    recall = published_recall(dsn, RunFolder.of_run(DAG_ID, live["dag_run_id"]), sample_songs, seed)
+    recall = published_recall(RunFolder.of_run(DAG_ID, dag["dag_run_id"]), sample_songs, seed)
     return {
         "rows": rows,
         "zip_bytes": zip_path.stat().st_size,
         "dag_seconds": round(dag["seconds"], 1),
         "seconds_per_million_rows": round(dag["seconds"] / rows * 1e6, 2),
         "stage_seconds": dag["stage_seconds"],
-        "songs_published": live["songs"],
-        "pairs_published": live["pairs_published"],
+        "songs_published": dag["songs_published"],
+        "pairs_published": dag["pairs_published"],
         "machine_memory_before_gib": gib(machine.before),
         "machine_memory_peak_gib": gib(machine.peak),
         "machine_memory_total_gib": gib(psutil.virtual_memory().total),

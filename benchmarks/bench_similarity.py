@@ -40,6 +40,7 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psutil
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -197,7 +198,12 @@ def timed_engine(spark, playlist_tracks_path: str, out_dir: Path, engine: dict, 
 def recommendations_by_row(index: exact_jaccard.SongIndex, recommendations_path: Path) -> dict[int, np.ndarray]:
     """Row -> recommended rows in rank order, from a recommendations Parquet dataset."""
     table = pq.read_table(recommendations_path, columns=["track_id", "recommended_track_id", "rank"])
-    frame = table.to_pandas().sort_values(["track_id", "rank"])
+    return recommended_rows(index, table.to_pandas())
+
+
+def recommended_rows(index: exact_jaccard.SongIndex, recommendations: pd.DataFrame) -> dict[int, np.ndarray]:
+    """Row -> recommended rows in rank order, from recommendations (track_id, recommended_track_id, rank)."""
+    frame = recommendations.sort_values(["track_id", "rank"])
     rows = index.rows_of(frame["track_id"].to_numpy())
     recommended = index.rows_of(frame["recommended_track_id"].to_numpy())
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
@@ -318,7 +324,8 @@ def sweep(spark: SparkSession, run_dir: Path, sample_songs: int, seed: int, knob
 
 
 def whole_dag(zip_path: Path) -> dict:
-    """``make run`` on a local zip: the whole DAG's wall time and the peak memory of all its processes."""
+    """``make run`` on a local zip: the whole DAG's wall time, the peak memory of all its processes, and from
+    the live version's record: its stage seconds, DAG run and what it published."""
     command = [
         sys.executable,
         "-m",
@@ -338,7 +345,14 @@ def whole_dag(zip_path: Path) -> dict:
     with closing(connect(configured_or_embedded(data_dir()))) as db, db, db.cursor() as cursor:
         run_sql_file(cursor, "select_live_run.sql")
         live = fetch_one_as_dict(cursor) or {}
-    return {"seconds": seconds, "peak_memory_gib": gib(memory.peak), "stage_seconds": live.get("stage_seconds")}
+    return {
+        "seconds": seconds,
+        "peak_memory_gib": gib(memory.peak),
+        "stage_seconds": live.get("stage_seconds"),
+        "dag_run_id": live.get("dag_run_id"),
+        "songs_published": live.get("songs"),
+        "pairs_published": live.get("pairs_published"),
+    }
 
 
 def print_report(report: dict) -> None:
