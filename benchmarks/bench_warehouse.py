@@ -135,7 +135,8 @@ def bench_lookups(dsn: str, run_dir: Path, tracks: int, lookups: int, seed: int)
     staged = stage_run(db, run)
     validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
     params = {"min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "max_bucket": 0, "exact_work": 0,
-              "top_k": 0, "holdout_fraction": 0}  # fmt: skip
+              "top_k": 0, "holdout_fraction": 0,
+              "holdout_max_playlists": None}  # fmt: skip
     swap_in(db, run, run_record(run, f"bench__{int(time.time())}", run_dir.as_uri(), None, params, staged, validated))
     publish_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)

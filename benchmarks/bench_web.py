@@ -79,7 +79,8 @@ def publish_sample(dsn: str, tracks: int, top_k: int) -> None:
         staged = stage_run(db, run)
         validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
         params = {"min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "max_bucket": 0,
-                  "exact_work": 0, "top_k": top_k, "holdout_fraction": 0}  # fmt: skip
+                  "exact_work": 0, "top_k": top_k, "holdout_fraction": 0,
+                  "holdout_max_playlists": None}  # fmt: skip
         swap_in(db, run, run_record(run, dag_run_id, Path(scratch).as_uri(), None, params, staged, validated))
         db.close()
     print(f"published {tracks} songs x {top_k} recommendations in {time.perf_counter() - began:.1f} s")

@@ -7,7 +7,8 @@ figures from ``music.evaluation``. The suite ``expectations/evaluation/`` checks
 - the most-popular baseline's on the same cases, and
 - the live version's less ``max_quality_drop`` (relative: 0.05 allows 5% less), when the live
   version was evaluated on the same hold-out: the same source content (fingerprint) and the same
-  ``holdout_fraction``, so the same playlists; otherwise that floor is 0 and the log says why.
+  ``holdout_fraction`` and ``holdout_max_playlists``, so the same playlists; otherwise that floor is
+  0 and the log says why.
 
 Output: ``validation/evaluation.json`` and the run's Data Docs; ``QualityFell`` names each figure
 that fell, from what to what. A run with fewer than ``MIN_GATED_CASES`` cases is not judged.
@@ -45,17 +46,30 @@ def live_evaluation(connection: Any) -> dict[str, Any] | None:
         return fetch_one_as_dict(cursor)
 
 
-def comparable(live: dict[str, Any] | None, fingerprint: Any, holdout_fraction: float) -> str | None:
-    """Why the live version's figures cannot be compared with this run's, or None when they can."""
+def comparable(live: dict[str, Any] | None, fingerprint: Any, holdout: tuple[float, int | None]) -> str | None:
+    """Why the live version's figures cannot be compared with this run's, or None when they can.
+
+    ``holdout`` is this run's (holdout_fraction, holdout_max_playlists); a cap of None is no cap.
+    """
     if live is None:
         return "no live version was evaluated"
-    if live["holdout_fraction"] != holdout_fraction:
-        return f"the live version held out {live['holdout_fraction']} of the playlists, this run {holdout_fraction}"
+    fraction, max_playlists = holdout
+    if live["holdout_fraction"] != fraction:
+        return f"the live version held out {live['holdout_fraction']} of the playlists, this run {fraction}"
+    if live["holdout_max_playlists"] != max_playlists:
+        return (
+            f"the live version held out at most {cap_text(live['holdout_max_playlists'])} playlists, "
+            f"this run at most {cap_text(max_playlists)}"
+        )
     if live["source_fingerprint"] != fingerprint:
         return "the live version was made from other source content, so its held-out playlists differ"
     if not live["cases"]:
         return "the live version had no evaluation case"
     return None
+
+
+def cap_text(max_playlists: int | None) -> str:
+    return "any number of" if max_playlists is None else f"{max_playlists:,}"
 
 
 def gate_row(figures: list[dict[str, Any]], live: dict[str, Any] | None) -> dict[str, Any]:
@@ -94,7 +108,11 @@ def what_fell(row: dict[str, Any], live: dict[str, Any] | None, max_quality_drop
 
 
 def validate_evaluation(
-    run: RunFolder, live: dict[str, Any] | None, fingerprint: Any, holdout_fraction: float, max_quality_drop: float
+    run: RunFolder,
+    live: dict[str, Any] | None,
+    fingerprint: Any,
+    holdout: tuple[float, int | None],
+    max_quality_drop: float,
 ) -> dict[str, Any]:
     """Run the gate's suite on the run's figures; raise ``QualityFell`` when a figure fell.
 
@@ -104,9 +122,9 @@ def validate_evaluation(
     if evaluated["cases"] < MIN_GATED_CASES:
         return {
             "compared_with": f"nothing: {evaluated['cases']} cases are too few to judge by "
-            f"(at least {MIN_GATED_CASES}; hold out more playlists with holdout_fraction)"
+            f"(at least {MIN_GATED_CASES}; hold out more playlists with holdout_fraction or holdout_max_playlists)"
         }
-    reason = comparable(live, fingerprint, holdout_fraction)
+    reason = comparable(live, fingerprint, holdout)
     reference = live if reason is None else None
     row = gate_row(evaluated["figures"], reference)
     report = validate_pandas_frames(

@@ -20,6 +20,7 @@ COMPUTE_PARAMS = (
     "exact_work",
     "top_k",
     "holdout_fraction",
+    "holdout_max_playlists",
 )
 
 

@@ -16,8 +16,9 @@ Outputs, under the run folder's ``datasets/``:
   in the order of their first line in the file (the playlist's order), each with
   the number of training playlists holding it (0 when none; any count, not only
   songs kept). A share ``--holdout-fraction`` of the playlists is held out for
-  the evaluation by a hash of the playlist id (``evaluation.holdout``): they are
-  not training playlists, so nothing computed from ``playlist_tracks`` sees them.
+  the evaluation by a hash of the playlist id (``evaluation.holdout``), at most
+  ``--holdout-max-playlists`` of them (the hash's first): they are not training
+  playlists, so nothing computed from ``playlist_tracks`` sees them.
 - ``rejects`` (line, reject_reason): every line that was not accepted, with the
   first reason that applies, in this order:
   ``invalid_encoding`` (the line is not valid UTF-8; its ``line`` is stored with
@@ -59,7 +60,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from evaluation.holdout import held_out
+from evaluation.holdout import held_out, unit_hash
 from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
@@ -205,21 +206,23 @@ def playlist_song_pairs(accepted: DataFrame, spellings: DataFrame) -> DataFrame:
 def _held_out_batches(batches: Iterator[pa.RecordBatch], fraction: float) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         ids = batch.column("playlist_id").to_numpy()
-        yield pa.RecordBatch.from_arrays(
-            [batch.column("playlist_id"), pa.array(held_out(ids, fraction))], names=["playlist_id", "held_out"]
-        )
+        chosen = ids[held_out(ids, fraction)]
+        yield pa.RecordBatch.from_arrays([pa.array(chosen), pa.array(unit_hash(chosen))], names=["playlist_id", "unit"])
 
 
-def held_out_playlists(playlist_ids: DataFrame, fraction: float) -> DataFrame:
-    """The ids (column ``playlist_id``) of the playlists held out at this ``fraction``.
+def held_out_playlists(playlist_ids: DataFrame, fraction: float, max_playlists: int | None = None) -> DataFrame:
+    """The ids (column ``playlist_id``) of the playlists held out at this ``fraction``, at most ``max_playlists``.
 
-    The choice is ``evaluation.holdout.held_out``, run on Arrow batches (Spark SQL's arithmetic
-    refuses the 64-bit overflow its hash relies on), so every process makes the same one.
+    The choice is ``evaluation.holdout``'s: ``held_out`` runs on Arrow batches (Spark SQL's arithmetic
+    refuses the 64-bit overflow its hash relies on), so every process makes the same one; under a cap,
+    the chosen playlists with the smallest ``unit_hash`` are kept, ties to the smaller id.
     """
-    flagged = playlist_ids.select("playlist_id").mapInArrow(
-        partial(_held_out_batches, fraction=fraction), "playlist_id long, held_out boolean"
+    chosen = playlist_ids.select("playlist_id").mapInArrow(
+        partial(_held_out_batches, fraction=fraction), "playlist_id long, unit double"
     )
-    return flagged.where("held_out").select("playlist_id")
+    if max_playlists is not None:
+        chosen = chosen.orderBy("unit", "playlist_id").limit(max_playlists)
+    return chosen.select("playlist_id")
 
 
 def split_holdout(pairs: DataFrame, held_out_ids: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -356,11 +359,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=0.0,
         help="share of playlists held out of training for the evaluation, 0 to 1 (default 0: none)",
     )
+    parser.add_argument(
+        "--holdout-max-playlists",
+        type=int,
+        default=None,
+        help="hold out at most this many playlists, those the hash ranks first (default: no cap)",
+    )
     args = parser.parse_args(argv)
     if args.min_playlists < 1:
         parser.error("--min-playlists must be at least 1")
     if math.isnan(args.holdout_fraction) or not 0 <= args.holdout_fraction <= 1:
         parser.error("--holdout-fraction must be a share from 0 to 1")
+    if args.holdout_max_playlists is not None and args.holdout_max_playlists < 1:
+        parser.error("--holdout-max-playlists must be at least 1")
     return args
 
 
@@ -382,7 +393,9 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
     accepted = parsed.where(F.col("reject_reason").isNull()).select(*EXPECTED_COLUMNS, "line_order")
     spellings = song_spellings(accepted).persist(StorageLevel.MEMORY_AND_DISK)
     pairs = playlist_song_pairs(accepted, spellings).persist(StorageLevel.MEMORY_AND_DISK)
-    held_out_ids = held_out_playlists(pairs.select("playlist_id").distinct(), args.holdout_fraction).persist()
+    held_out_ids = held_out_playlists(
+        pairs.select("playlist_id").distinct(), args.holdout_fraction, args.holdout_max_playlists
+    ).persist()
     training, holdout = split_holdout(pairs, held_out_ids)
     counts = playlist_counts(training).persist(StorageLevel.MEMORY_AND_DISK)
     songs_table(spellings, counts, args.min_playlists).write.mode("overwrite").parquet(run.dataset("songs"))
@@ -403,6 +416,7 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
         **accounting,
         "min_playlists": args.min_playlists,
         "holdout_fraction": args.holdout_fraction,
+        "holdout_max_playlists": args.holdout_max_playlists,
         "spellings": spellings.count(),
         "songs_total": pairs.select("track_id").distinct().count(),
         "songs_in_training": counts.count(),

@@ -93,6 +93,7 @@ def engine_params() -> dict:
         "exact_work": 50000,
         "top_k": 20,
         "holdout_fraction": 0.01,
+        "holdout_max_playlists": 2500,
     }
 
 

@@ -139,7 +139,8 @@ def test_scheduled_weekly_without_catchup(dag):
 @pytest.mark.parametrize(
     "conf",
     [{"top_k": 0}, {"top_k": 201}, {"source_url": "ftp://example.org/x.zip"}, {"source_url": ""},
-     {"force": "yes"}, {"bands": "many"}, {"num_perm": 2048}, {"min_playlists": 0}],
+     {"force": "yes"}, {"bands": "many"}, {"num_perm": 2048}, {"min_playlists": 0},
+     {"holdout_max_playlists": 0}, {"holdout_max_playlists": 2.5}],
 )  # fmt: skip
 def test_bad_param_values_are_refused_when_a_run_is_triggered(dag, conf):
     from airflow.sdk.exceptions import ParamValidationError

@@ -4,6 +4,7 @@ select
     runs.dag_run_id,
     runs.source_fingerprint,
     (runs.params ->> 'holdout_fraction')::double precision as holdout_fraction,
+    (runs.params ->> 'holdout_max_playlists')::integer as holdout_max_playlists,
     evaluation.cases,
     evaluation.ndcg,
     evaluation.r_precision

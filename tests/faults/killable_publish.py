@@ -23,7 +23,8 @@ from pipeline.run_folder import RunFolder
 from warehouse.connection import connect, sqlalchemy_url
 
 PARAMS = {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20,
-          "exact_work": 50000, "top_k": 20, "holdout_fraction": 0.01}  # fmt: skip
+          "exact_work": 50000, "top_k": 20, "holdout_fraction": 0.01,
+          "holdout_max_playlists": 2500}  # fmt: skip
 
 
 def wait_here(point: str) -> None:

@@ -79,7 +79,8 @@ def test_the_run_is_evaluated_gated_and_published_with_its_figures(evaluated_run
         for f in evaluated["figures"]
     }
     assert {(method, category): tuple(rest) for method, category, *rest in stored} == computed
-    assert rows(db, "select params ->> 'holdout_fraction' from music.runs where status = 'live'") == [("0.25",)]
+    held_out_as = "select params ->> 'holdout_fraction', params ->> 'holdout_max_playlists' from music.runs"
+    assert rows(db, held_out_as + " where status = 'live'") == [("0.25", "2500")]
 
 
 def test_item_knn_beats_the_most_popular_baseline(evaluated_run, db):

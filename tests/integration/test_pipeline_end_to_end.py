@@ -165,6 +165,7 @@ def test_the_held_out_playlists_are_the_hash_chosen_ones_in_their_order_and_neve
     assert {row["playlist_id"] for row in holdout} == expected_ids
     assert not expected_ids & training_ids  # minhash reads playlist_tracks only: no held-out playlist reaches it
     assert run.read_metrics("extract")["playlists_held_out"] == len(held_out)
+    assert run.read_metrics("extract")["holdout_max_playlists"] == 2500  # the DAG's default reached extract
     # Song ids as the data contract defines them: xxhash64 of the normalised artist and track names.
     songs = {song for key in held_out for song in reference.songs_of[key]}
     frame = spark.createDataFrame(sorted(songs), "artist string, track string")

@@ -298,6 +298,49 @@ def test_held_out_playlists_follow_the_hash_of_their_id(spark):
     assert extract.held_out_playlists(frame, 1.0).count() == len(ids)
 
 
+def test_a_cap_keeps_the_held_out_playlists_the_hash_ranks_first(spark):
+    import numpy as np
+
+    from evaluation.holdout import unit_hash
+
+    ids = np.arange(-500, 500, dtype=np.int64)
+    units = unit_hash(ids)
+    under_fraction = ids[units < 0.3]
+    ranked = under_fraction[np.argsort(units[units < 0.3], kind="stable")].tolist()  # ids ascend: ties to the smaller
+    frame = spark.createDataFrame([(int(i),) for i in ids], "playlist_id long").repartition(3)
+
+    def chosen(cap):
+        return {row["playlist_id"] for row in extract.held_out_playlists(frame, 0.3, cap).collect()}
+
+    assert chosen(25) == set(ranked[:25])
+    assert chosen(1) == {ranked[0]}
+    assert chosen(25) < chosen(26)  # nested: a larger cap only adds playlists
+    assert chosen(len(ranked) + 10) == set(ranked)  # a cap above the fraction's count takes them all
+    assert chosen(None) == set(ranked)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--holdout-max-playlists", "0"], "--holdout-max-playlists must be at least 1"),
+        (["--holdout-max-playlists", "-3"], "--holdout-max-playlists must be at least 1"),
+        (["--holdout-max-playlists", "2.5"], "invalid int value"),
+        (["--holdout-fraction", "1.5"], "--holdout-fraction must be a share from 0 to 1"),
+    ],
+)
+def test_extract_refuses_a_bad_hold_out_setting(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        extract.parse_args(["--source-zip", "a.zip", "--run-dir", "run", *flags])
+    assert message in capsys.readouterr().err
+
+
+def test_the_hold_out_has_no_cap_unless_asked():
+    args = extract.parse_args(["--source-zip", "a.zip", "--run-dir", "run"])
+    assert args.holdout_max_playlists is None
+    capped = extract.parse_args(["--source-zip", "a.zip", "--run-dir", "run", "--holdout-max-playlists", "2500"])
+    assert capped.holdout_max_playlists == 2500
+
+
 def test_the_hold_out_is_disjoint_from_training_and_keeps_the_playlist_order(spark):
     accepted = _accepted(
         spark,

@@ -23,6 +23,7 @@ def live(ndcg: float, r_precision: float, **changes) -> dict:
         "dag_run_id": "manual__earlier",
         "source_fingerprint": FINGERPRINT,
         "holdout_fraction": 0.01,
+        "holdout_max_playlists": 2500,
         "cases": 400,
         "ndcg": ndcg,
         "r_precision": r_precision,
@@ -33,7 +34,7 @@ def live(ndcg: float, r_precision: float, **changes) -> dict:
 def gate(tmp_path, published, popular, live_version, max_quality_drop=0.05):
     run = RunFolder(tmp_path / "run")
     run.write_metrics("evaluate", {"cases": 400, "figures": figures(published, popular)})
-    return run, lambda: validate_evaluation(run, live_version, FINGERPRINT, 0.01, max_quality_drop)
+    return run, lambda: validate_evaluation(run, live_version, FINGERPRINT, (0.01, 2500), max_quality_drop)
 
 
 def test_a_run_as_good_as_the_live_version_passes_and_is_reported(tmp_path):
@@ -71,6 +72,8 @@ def test_a_run_below_the_most_popular_baseline_stops(tmp_path):
     [
         ({"source_fingerprint": {"kind": "file", "sha256": "cd" * 32}}, "made from other source content"),
         ({"holdout_fraction": 0.02}, "held out 0.02 of the playlists, this run 0.01"),
+        ({"holdout_max_playlists": 1000}, "held out at most 1,000 playlists, this run at most 2,500"),
+        ({"holdout_max_playlists": None}, "held out at most any number of playlists, this run at most 2,500"),
     ],
 )
 def test_a_live_version_evaluated_on_other_playlists_is_not_compared(tmp_path, other, reason):
@@ -82,9 +85,10 @@ def test_a_live_version_evaluated_on_other_playlists_is_not_compared(tmp_path, o
 def test_a_run_with_too_few_cases_is_not_judged(tmp_path, cases):
     run = RunFolder(tmp_path / "run")
     run.write_metrics("evaluate", {"cases": cases, "figures": figures((0.01, 0.01), (0.5, 0.5))})
-    checked = validate_evaluation(run, live(0.3, 0.2), FINGERPRINT, 0.01, 0.05)
+    checked = validate_evaluation(run, live(0.3, 0.2), FINGERPRINT, (0.01, 2500), 0.05)
     assert checked["compared_with"] == (
-        f"nothing: {cases} cases are too few to judge by (at least 50; hold out more playlists with holdout_fraction)"
+        f"nothing: {cases} cases are too few to judge by "
+        "(at least 50; hold out more playlists with holdout_fraction or holdout_max_playlists)"
     )
     assert "evaluation" not in run.validation_reports()
 
@@ -93,4 +97,4 @@ def test_fifty_cases_are_judged(tmp_path):
     run = RunFolder(tmp_path / "run")
     run.write_metrics("evaluate", {"cases": 50, "figures": figures((0.01, 0.01), (0.5, 0.5))})
     with pytest.raises(QualityFell):
-        validate_evaluation(run, None, FINGERPRINT, 0.01, 0.05)
+        validate_evaluation(run, None, FINGERPRINT, (0.01, 2500), 0.05)
