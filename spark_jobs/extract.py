@@ -65,6 +65,13 @@ from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MA
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
 
+# How the job's DataFrames are cached: as Spark SQL's own columnar batches (what ``DataFrame.cache()``
+# uses). PySpark's ``MEMORY_AND_DISK`` is the serialized level: its blocks sit in the heap as large byte
+# arrays, which G1 keeps as humongous objects in whole regions of their own. At 64.5M rows on a 4 GB
+# driver those filled 1,609 of the heap's 2,048 regions and the aggregations ran out of heap
+# (docs/performance.md).
+CACHED = StorageLevel.MEMORY_AND_DISK_DESER
+
 # In the order they are tried: a line gets the first that applies.
 REJECT_REASONS = [
     "invalid_encoding",
@@ -386,18 +393,18 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
     header = check_header(csv_path)
 
     lines = spark.read.text(str(csv_path))
-    parsed = parse_lines(data_lines(lines, header)).persist(StorageLevel.MEMORY_AND_DISK)
+    parsed = parse_lines(data_lines(lines, header)).persist(CACHED)
     accounting = count_by_reason(parsed)
     rejects_table(parsed).write.mode("overwrite").parquet(run.dataset("rejects"))
 
     accepted = parsed.where(F.col("reject_reason").isNull()).select(*EXPECTED_COLUMNS, "line_order")
-    spellings = song_spellings(accepted).persist(StorageLevel.MEMORY_AND_DISK)
-    pairs = playlist_song_pairs(accepted, spellings).persist(StorageLevel.MEMORY_AND_DISK)
+    spellings = song_spellings(accepted).persist(CACHED)
+    pairs = playlist_song_pairs(accepted, spellings).persist(CACHED)
     held_out_ids = held_out_playlists(
         pairs.select("playlist_id").distinct(), args.holdout_fraction, args.holdout_max_playlists
-    ).persist()
+    ).persist(CACHED)
     training, holdout = split_holdout(pairs, held_out_ids)
-    counts = playlist_counts(training).persist(StorageLevel.MEMORY_AND_DISK)
+    counts = playlist_counts(training).persist(CACHED)
     songs_table(spellings, counts, args.min_playlists).write.mode("overwrite").parquet(run.dataset("songs"))
     songs = spark.read.parquet(run.dataset("songs"))
     playlist_tracks_table(training, songs).write.mode("overwrite").parquet(run.dataset("playlist_tracks"))
@@ -410,7 +417,7 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
             "user_id", "playlistname", playlist_id(F.col("user_id"), F.col("playlistname")).alias("playlist_id")
         )
         .distinct()
-        .persist()
+        .persist(CACHED)
     )
     metrics = {
         **accounting,
