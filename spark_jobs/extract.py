@@ -68,8 +68,8 @@ from spark_jobs.session import build_session
 # How the job's DataFrames are cached: as Spark SQL's own columnar batches (what ``DataFrame.cache()``
 # uses). PySpark's ``MEMORY_AND_DISK`` is the serialized level: its blocks sit in the heap as large byte
 # arrays, which G1 keeps as humongous objects in whole regions of their own. At 64.5M rows on a 4 GB
-# driver those filled 1,609 of the heap's 2,048 regions and the aggregations ran out of heap
-# (docs/performance.md).
+# driver humongous objects (those blocks, and the aggregations' pages) filled 1,609 of the heap's 2,048
+# regions and the aggregations ran out of heap (docs/performance.md).
 CACHED = StorageLevel.MEMORY_AND_DISK_DESER
 
 # In the order they are tried: a line gets the first that applies.
