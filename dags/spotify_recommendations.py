@@ -43,7 +43,7 @@ from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from alerts.notifications import notify_deadline_missed, notify_failure
-from lineage.spark import SparkSubmitWithLineage
+from operators.spark_job import SparkJobOperator
 from pipeline import settings
 from pipeline.run_folder import run_folder_path
 
@@ -76,8 +76,8 @@ def run_deadline_alert() -> DeadlineAlert | None:
     )
 
 
-def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkSubmitWithLineage:
-    return SparkSubmitWithLineage(
+def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkJobOperator:
+    return SparkJobOperator(
         task_id=task_id,
         application=str(settings.SPARK_JOBS_DIR / script),
         application_args=application_args,

@@ -74,6 +74,12 @@ EXECUTOR_ENV = Setting(
     "a packed Python environment (make executor-env) every Spark job ships to its executors; unset: the "
     "executors run the driver's Python, at the same path",
 )
+SPARK_CLASS_SHARING = Setting(
+    "SPOTIFY_RECS_SPARK_CLASS_SHARING",
+    "on",
+    "on: the first Spark job writes an archive of its driver's classes under the data directory "
+    "(spark-classes/) and later jobs' drivers map it, a faster start; off: every driver reads Spark's jars",
+)
 SPARK_DRIVER_MEMORY = Setting("SPOTIFY_RECS_SPARK_DRIVER_MEMORY", "4g", "spark-submit --driver-memory")
 SPARK_EXECUTOR_MEMORY = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_MEMORY", None, "spark-submit --executor-memory")
 SPARK_EXECUTOR_CORES = Setting("SPOTIFY_RECS_SPARK_EXECUTOR_CORES", None, "spark-submit --executor-cores")
@@ -101,6 +107,7 @@ ALL = (
     SHUFFLE_PARTITIONS,
     SPARK_CONF,
     EXECUTOR_ENV,
+    SPARK_CLASS_SHARING,
     SPARK_DRIVER_MEMORY,
     SPARK_EXECUTOR_MEMORY,
     SPARK_EXECUTOR_CORES,
@@ -169,6 +176,14 @@ def spark_python_conf(driver_python: str) -> dict[str, str]:
         "spark.pyspark.python": "./environment/bin/python",
         "spark.pyspark.driver.python": driver_python,
     }
+
+
+def spark_class_archive_dir() -> Path | None:
+    """Where the Spark drivers' class archive lives (``pipeline.spark_class_archive``), or None when off."""
+    value = (SPARK_CLASS_SHARING.raw() or "on").lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{SPARK_CLASS_SHARING.name} must be on or off, got {SPARK_CLASS_SHARING.raw()!r}")
+    return data_dir() / "spark-classes" if value == "on" else None
 
 
 def spark_resources() -> dict[str, Any]:

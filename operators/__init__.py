@@ -1,0 +1,1 @@
+"""The DAG's own Airflow operators."""
