@@ -14,7 +14,9 @@ a scratch file becomes the archive only whole, in one rename, after a JVM has ma
 that does not suit a JVM (another Java build, other class path or heap options) is ignored by that
 JVM with a warning, so the archive only ever makes a start faster or leaves it as it was. Its name
 holds the Java runtime's and pyspark's identity: a new Java or Spark writes a new archive, and
-adopting one deletes the others.
+adopting one deletes the other runtimes' archives older than ``STALE_AFTER`` (an upgrade's old
+archive goes; Airflow workers with two Java builds sharing the data directory keep one each, and
+each writes its own again at most once per ``STALE_AFTER``).
 
 Inputs: the Java runtime spark-submit starts (``$JAVA_HOME/bin/java``, else ``java`` on the PATH)
 and this Python's pyspark. Output: ``<folder>/<key>.jsa``.
@@ -26,12 +28,15 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 ARCHIVE_SUFFIX = ".jsa"
 CHECK_SECONDS = 60
+STALE_AFTER = timedelta(days=7)  # another runtime's archive this old (since written) is deleted
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,9 @@ def adopt(job: ClassArchivePlan) -> bool:
     if check.returncode != 0:
         return False
     os.replace(job.scratch, job.archive)
+    stale_before = time.time() - STALE_AFTER.total_seconds()
     for other in job.archive.parent.glob(f"*{ARCHIVE_SUFFIX}"):
-        if other != job.archive:
+        if other != job.archive and other.stat().st_mtime < stale_before:
             other.unlink(missing_ok=True)  # another runtime's; a JVM that maps it keeps its pages
     return True
 

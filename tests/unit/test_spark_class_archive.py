@@ -7,7 +7,9 @@ whether a JVM maps an archive is read from its own ``-Xlog:cds`` output.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -78,14 +80,18 @@ def test_a_failed_job_leaves_no_scratch_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_adopting_an_archive_deletes_another_runtimes_archive(tmp_path):
+def test_adopting_an_archive_deletes_other_runtimes_archives_older_than_a_week(tmp_path):
     job = plan(tmp_path)
     assert job is not None and job.scratch is not None
-    stale = tmp_path / "spark-driver-0000000000000000.jsa"
+    week_and_a_day_ago = time.time() - 8 * 24 * 3600
+    stale = tmp_path / "spark-driver-0000000000000000.jsa"  # an upgraded Java's, written 8 days ago
     stale.write_bytes(b"an older Java's archive")
+    os.utime(stale, (week_and_a_day_ago, week_and_a_day_ago))
+    recent = tmp_path / "spark-driver-1111111111111111.jsa"  # another Airflow worker's Java, written today
+    recent.write_bytes(b"another worker's archive")
     dump_classes(job.java, job.scratch)
     assert adopt(job)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [job.archive.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([job.archive.name, recent.name])
 
 
 def test_another_pyspark_gets_another_archive(tmp_path, monkeypatch):
