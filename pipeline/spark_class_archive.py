@@ -96,25 +96,35 @@ def plan(folder: Path) -> ClassArchivePlan | None:
 
 
 def adopt(job: ClassArchivePlan) -> bool:
-    """Make the job's dump the archive, when it is whole: a JVM mapping it starts. Returns whether it did."""
+    """Make the job's dump the archive, when it is whole: a JVM mapping it starts. Returns whether it did.
+
+    Never raises for want of an archive: the job it follows has succeeded, and a job without the
+    archive only starts slower.
+    """
     if job.scratch is None or not job.scratch.is_file():
         return False
     crash_report = job.scratch.with_suffix(".crash.log")  # a JVM that crashes writes one (hs_err_pid*.log)
-    check = subprocess.run(
-        [job.java, f"-XX:ErrorFile={crash_report}", "-XX:-CreateCoredumpOnCrash",
-         f"-XX:SharedArchiveFile={job.scratch}", "-version"],
-        capture_output=True,
-        timeout=CHECK_SECONDS,
-        check=False,
-    )  # fmt: skip
-    crash_report.unlink(missing_ok=True)
-    if check.returncode != 0:
+    try:
+        check = subprocess.run(
+            [job.java, f"-XX:ErrorFile={crash_report}", "-XX:-CreateCoredumpOnCrash",
+             f"-XX:SharedArchiveFile={job.scratch}", "-version"],
+            capture_output=True,
+            timeout=CHECK_SECONDS,
+            check=False,
+        )  # fmt: skip
+        crash_report.unlink(missing_ok=True)
+        if check.returncode != 0:
+            return False
+        os.replace(job.scratch, job.archive)
+    except (OSError, subprocess.SubprocessError):
         return False
-    os.replace(job.scratch, job.archive)
     stale_before = time.time() - STALE_AFTER.total_seconds()
     for other in job.archive.parent.glob(f"*{ARCHIVE_SUFFIX}"):
-        if other != job.archive and other.stat().st_mtime < stale_before:
-            other.unlink(missing_ok=True)  # another runtime's; a JVM that maps it keeps its pages
+        try:
+            if other != job.archive and other.stat().st_mtime < stale_before:
+                other.unlink()  # another runtime's; a JVM that maps it keeps its pages
+        except OSError:
+            pass  # gone already, or not ours to delete: it stays
     return True
 
 

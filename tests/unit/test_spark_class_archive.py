@@ -6,6 +6,7 @@ whether a JVM maps an archive is read from its own ``-Xlog:cds`` output.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -77,6 +78,16 @@ def test_a_failed_job_leaves_no_scratch_file(tmp_path):
     assert job is not None and job.scratch is not None
     assert not adopt(job)  # the job failed before its JVM dumped anything
     discard_scratch(job)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_check_that_cannot_run_leaves_the_job_succeeded_and_no_archive(tmp_path):
+    job = plan(tmp_path)
+    assert job is not None and job.scratch is not None
+    dump_classes(job.java, job.scratch)
+    without_java = dataclasses.replace(job, java=str(tmp_path / "no-such-java"))
+    assert not adopt(without_java)  # no exception: the job it follows succeeded
+    discard_scratch(without_java)
     assert list(tmp_path.iterdir()) == []
 
 
