@@ -10,6 +10,9 @@ With a ``project_dir`` (the run folder) the results are kept in a GX file
 context there, and its Data Docs (HTML) are rebuilt after every stage:
 ``<run folder>/gx/uncommitted/data_docs/local_site/index.html``.
 
+Each suite first runs for its verdicts and counts only (``COUNTS_ONLY``); a suite that fails runs
+once more for examples of its unexpected values, which the report, the log and the Data Docs show.
+
 Output: a report (plain dict, JSON-ready) per suite and overall.
 """
 
@@ -25,6 +28,15 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # A file context writes its datasources' config to disk: it keeps this variable's name, and the
 # connection string (with any password) stays in the context's runtime environment, in memory.
 WAREHOUSE_URL_VARIABLE = "warehouse_sqlalchemy_url"
+
+
+# Every expectation's verdict and counts (unexpected_count, element_count, observed_value), without the
+# examples of unexpected values GX's default format (SUMMARY) also fetches: one more query per column
+# expectation, which reads the whole batch when no value is unexpected (the usual case), while the
+# counts of all the column expectations of a batch come from one aggregation.
+COUNTS_ONLY = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# GX's default: up to 20 examples of each failed column expectation's unexpected values.
+WITH_EXAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 
 
 class ValidationFailed(Exception):
@@ -95,7 +107,11 @@ def _summarise(result) -> dict[str, Any]:
 
 
 def _run_suites(context, suites, batch_for: Callable, parameters: dict | None, build_docs: bool) -> dict[str, Any]:
-    """Validate each suite on the batch ``batch_for(suite)`` gives: (batch definition, batch parameters)."""
+    """Validate each suite on the batch ``batch_for(suite)`` gives: (batch definition, batch parameters).
+
+    Every suite runs with ``COUNTS_ONLY``; a suite that fails runs a second time with GX's default result
+    format, so the report, the task's log and the Data Docs also show examples of what failed.
+    """
     import great_expectations as gx
 
     reports = []
@@ -105,7 +121,10 @@ def _run_suites(context, suites, batch_for: Callable, parameters: dict | None, b
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=content["name"], data=batch_definition, suite=suite)
         )
-        result = definition.run(batch_parameters=batch_parameters, expectation_parameters=parameters or {})
+        run = {"batch_parameters": batch_parameters, "expectation_parameters": parameters or {}}
+        result = definition.run(**run, result_format=COUNTS_ONLY)
+        if not result.success:
+            result = definition.run(**run, result_format=WITH_EXAMPLES)
         reports.append(
             {
                 "suite": content["name"],
@@ -146,7 +165,9 @@ def validate_dataframes(
     for name, frame in frames.items():
         frame.createOrReplaceTempView(name)
     context = _context(project_dir)
-    source = context.data_sources.add_or_update_spark("spark")
+    # GX caches each batch by default: a pass over the whole dataset, into the driver's memory, that the
+    # suites' few queries did not win back (docs/performance.md, "Validation, third step").
+    source = context.data_sources.add_or_update_spark("spark", persist=False)
 
     return _run_suites(context, suites, _dataframe_batch(source, frames), parameters, project_dir is not None)
 
