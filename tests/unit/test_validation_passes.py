@@ -1,6 +1,7 @@
 """How suites run: one aggregation for a batch's column checks; examples only for a suite that failed."""
 
 from pipeline.validation import failures, validate_dataframes, validate_pandas_frames
+from tests.unit.test_gx_expectations import numbers
 
 NOT_NULL = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "number"}}
 
@@ -14,10 +15,6 @@ def suite(*expectations: dict, name: str = "numbers") -> dict:
     return {"name": name, "meta": {"dataset": "numbers"}, "expectations": list(expectations)}
 
 
-def numbers(spark, n: int):
-    return spark.range(1, n + 1).withColumnRenamed("id", "number")
-
-
 def spark_jobs_of(spark, suites: list[dict], frame) -> tuple[dict, int]:
     """The report of validating ``frame``, and how many Spark jobs that took (the cache emptied first)."""
     spark.catalog.clearCache()
@@ -27,7 +24,8 @@ def spark_jobs_of(spark, suites: list[dict], frame) -> tuple[dict, int]:
     try:
         report = validate_dataframes(suites, {"numbers": frame})
     finally:
-        context.setLocalProperty("spark.jobGroup.id", None)
+        for name in ("spark.jobGroup.id", "spark.job.description"):  # what setJobGroup set, on the shared session
+            context.setLocalProperty(name, None)
     return report, len(context.statusTracker().getJobIdsForGroup(group))
 
 
