@@ -91,6 +91,19 @@ def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) 
     )
 
 
+def _stage_verdict(stage: str, dag_id: str, run_id: str) -> dict:
+    """The validation report its job wrote for ``stage``, in brief; a failed expectation fails the task."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline.run_folder import RunFolder
+    from pipeline.validation import ValidationFailed, check_report
+
+    try:
+        return check_report(RunFolder.of_run(dag_id, run_id), stage)
+    except ValidationFailed as failure:
+        raise AirflowFailException(str(failure)) from failure
+
+
 @dag(
     dag_id="spotify_recommendations",
     schedule=settings.schedule(),
@@ -297,15 +310,8 @@ def spotify_recommendations():
         "extract.py",
         ["--source-zip", "{{ ti.xcom_pull(task_ids='download') }}", "--run-dir", RUN_DIR,
          "--min-playlists", "{{ params.min_playlists }}", "--holdout-fraction", "{{ params.holdout_fraction }}",
-         "--holdout-max-playlists", "{{ params.holdout_max_playlists }}"],
-    )  # fmt: skip
-    validate_extract = spark_job(
-        "validate_extract",
-        "validate.py",
-        ["--run-dir", RUN_DIR, "--stage", "extract", "--suites-dir", str(settings.EXPECTATIONS_DIR),
-         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}",
-         "--max-reject-rate", "{{ params.max_reject_rate }}"],
-        retries=0,  # bad data does not get better by trying again
+         "--holdout-max-playlists", "{{ params.holdout_max_playlists }}",
+         "--suites-dir", str(settings.EXPECTATIONS_DIR), "--max-reject-rate", "{{ params.max_reject_rate }}"],
     )  # fmt: skip
     minhash = spark_job("minhash", "minhash.py", ["--run-dir", RUN_DIR, "--num-perm", "{{ params.num_perm }}"])
     similarity_join = spark_job(
@@ -313,15 +319,21 @@ def spotify_recommendations():
         "similarity_join.py",
         ["--run-dir", RUN_DIR, "--num-perm", "{{ params.num_perm }}", "--bands", "{{ params.bands }}",
          "--rows-per-band", "{{ params.rows_per_band }}", "--max-bucket", "{{ params.max_bucket }}",
-         "--exact-work", "{{ params.exact_work }}", "--top-k", "{{ params.top_k }}"],
+         "--exact-work", "{{ params.exact_work }}", "--top-k", "{{ params.top_k }}",
+         "--suites-dir", str(settings.EXPECTATIONS_DIR)],
     )  # fmt: skip
-    validate_recommendations = spark_job(
-        "validate_recommendations",
-        "validate.py",
-        ["--run-dir", RUN_DIR, "--stage", "recommendations", "--suites-dir", str(settings.EXPECTATIONS_DIR),
-         "--min-playlists", "{{ params.min_playlists }}", "--top-k", "{{ params.top_k }}"],
-        retries=0,
-    )  # fmt: skip
+
+    # extract and similarity_join validate their outputs in their own Spark session (no second Spark start,
+    # no second read of the files); these tasks read the verdict and stop the run when an expectation failed.
+    @task(retries=0)  # bad data does not get better by trying again
+    def validate_extract(run_id=None, dag=None) -> dict:
+        """The extract outputs' Great Expectations verdict (suites `expectations/extract`)."""
+        return _stage_verdict("extract", dag.dag_id, run_id)
+
+    @task(retries=0)
+    def validate_recommendations(run_id=None, dag=None) -> dict:
+        """The recommendations' Great Expectations verdict (suites `expectations/recommendations`)."""
+        return _stage_verdict("recommendations", dag.dag_id, run_id)
 
     @task
     def evaluate(params=None, run_id=None, dag=None) -> dict:
@@ -455,11 +467,11 @@ def spotify_recommendations():
         source,
         download(source),
         extract,
-        validate_extract,
+        validate_extract(),
         minhash,
         similarity_join,
         evaluate(),
-        validate_recommendations,
+        validate_recommendations(),
         validate_evaluation(source),
         compare_with_live(),
         staged,

@@ -72,6 +72,10 @@ class RunFolder:
     def write_validation(self, stage: str, report: dict[str, Any]) -> Path:
         return write_json(self.validation_file(stage), report)
 
+    def discard_validation(self, stage: str) -> None:
+        """Remove the stage's report: a job that writes the stage's outputs does, before it starts on them."""
+        self.validation_file(stage).unlink(missing_ok=True)
+
     def validation_reports(self) -> dict[str, dict[str, Any]]:
         """Every validated stage's report, by stage."""
         return {path.stem: json.loads(path.read_text()) for path in sorted((self.path / "validation").glob("*.json"))}

@@ -22,7 +22,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.run_folder import RunFolder
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # A file context writes its datasources' config to disk: it keeps this variable's name, and the
@@ -209,6 +212,27 @@ def validate_postgres_tables(
         return _whole_batch(asset, asset.add_batch_definition_whole_table), None
 
     return _run_suites(context, suites, batch_for, parameters, build_docs=project_dir is not None)
+
+
+def check_report(run: RunFolder, stage: str) -> dict[str, Any]:
+    """The verdict on a stage that its own Spark job validated (``spark_jobs.validate.validate_stage``).
+
+    Returns the report in brief; raises ``ValidationFailed`` listing every failed expectation, or when the
+    job wrote no report (it removes the last one when it starts, so a report is always this attempt's).
+    """
+    from pipeline.run_history import validation_summary
+
+    path = run.validation_file(stage)
+    if not path.exists():
+        raise ValidationFailed(
+            f"no validation report {path}: the job that writes the {stage} outputs validates them "
+            "(its --suites-dir) and did not"
+        )
+    report = json.loads(path.read_text())
+    failed = failures(report)
+    if failed:
+        raise ValidationFailed(f"the {stage} outputs failed {len(failed)} expectation(s):\n" + "\n".join(failed))
+    return validation_summary(report)
 
 
 def failures(report: dict[str, Any]) -> list[str]:

@@ -64,6 +64,7 @@ from evaluation.holdout import held_out, unit_hash
 from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
+from spark_jobs.validate import add_suites_dir_argument, start_importing_great_expectations, validate_stage
 
 # How the job's DataFrames are cached: as Spark SQL's own columnar batches (what ``DataFrame.cache()``
 # uses). PySpark's ``MEMORY_AND_DISK`` is the serialized level: its blocks sit in the heap as large byte
@@ -372,6 +373,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="hold out at most this many playlists, those the hash ranks first (default: no cap)",
     )
+    add_suites_dir_argument(parser, "extract")
+    parser.add_argument(
+        "--max-reject-rate",
+        type=float,
+        default=0.01,
+        help="the largest share of rejected lines, a parameter of the extract suites (default 0.01)",
+    )
     args = parser.parse_args(argv)
     if args.min_playlists < 1:
         parser.error("--min-playlists must be at least 1")
@@ -379,6 +387,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--holdout-fraction must be a share from 0 to 1")
     if args.holdout_max_playlists is not None and args.holdout_max_playlists < 1:
         parser.error("--holdout-max-playlists must be at least 1")
+    if math.isnan(args.max_reject_rate) or not 0 <= args.max_reject_rate <= 1:
+        parser.error("--max-reject-rate must be a share from 0 to 1")
     return args
 
 
@@ -447,12 +457,19 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    run = RunFolder(args.run_dir)
+    run.discard_validation("extract")  # a report left by an earlier attempt must not speak for this one
+    if args.suites_dir:
+        start_importing_great_expectations()
     spark = build_session()
     try:
         metrics = run_extract(spark, args)
+        print(f"extract: {metrics}")
+        if args.suites_dir:
+            parameters = {"min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
+            validate_stage(spark, run, "extract", args.suites_dir, parameters)
     finally:
         spark.stop()
-    print(f"extract: {metrics}")
 
 
 if __name__ == "__main__":

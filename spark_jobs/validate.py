@@ -2,9 +2,15 @@
 
 Inputs: the run folder's datasets and metrics, and the suites in
 ``<suites-dir>/<stage>/*.json`` (each names its dataset in ``meta.dataset``).
-Output: ``validation/<stage>.json`` (the report). Exit status 1, with every
-failed expectation listed, when any expectation fails, so the Airflow task fails
-and nothing downstream (publish) runs.
+Output: ``validation/<stage>.json`` (the report), ``metrics/validate_<stage>.json`` (its seconds) and
+the run's Data Docs.
+
+The jobs that write a stage's outputs (``extract``, ``similarity_join``) call ``validate_stage`` in
+their own Spark session once the outputs are written (``--suites-dir``), so a validation pays no
+second Spark start; the DAG's ``validate_<stage>`` task then reads the report and stops the run when
+an expectation failed (``pipeline.validation.check_report``). Run as a script, this module validates
+a run folder's stage again by hand (e.g. with changed suites), and exits with status 1, every failed
+expectation listed, when any failed.
 
 Besides the Parquet datasets, suites can validate ``extract_accounting``: one
 row built from ``metrics/extract.json`` (the row accounting of the extract job: lines, playlists,
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,6 +74,35 @@ def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, D
     return frames
 
 
+def start_importing_great_expectations() -> threading.Thread:
+    """Import Great Expectations in a thread while the job starts Spark and does its work: its import (3 to
+    4 s here) would otherwise come first in ``validate_stage``. The thread waits on nothing the job holds.
+
+    An import that fails here is not lost: ``validate_stage`` imports it again and fails with its error.
+    """
+
+    def load() -> None:
+        try:
+            import great_expectations  # noqa: F401
+
+            import pipeline.gx_expectations  # noqa: F401
+        except Exception:  # noqa: BLE001,S110 (raised again, with its traceback, where it is needed)
+            pass
+
+    thread = threading.Thread(target=load, name="import great_expectations", daemon=True)
+    thread.start()
+    return thread
+
+
+def add_suites_dir_argument(parser: argparse.ArgumentParser, stage: str) -> None:
+    """A producing job's ``--suites-dir``: validate its outputs in its own session once they are written."""
+    parser.add_argument(
+        "--suites-dir",
+        help=f"validate the outputs with the suites of <suites-dir>/{stage} in this job's Spark session, "
+        f"writing validation/{stage}.json and the Data Docs (default: not validated here)",
+    )
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="validate", description="Validate a stage's outputs with Great Expectations.")
     parser.add_argument("--run-dir", required=True, help="this run's folder for intermediate data")
@@ -90,23 +126,38 @@ def suite_parameters(args: argparse.Namespace) -> dict[str, int | float]:
     return {"top_k": args.top_k, "min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    run = RunFolder(args.run_dir)
+def validate_stage(
+    spark: SparkSession, run: RunFolder, stage: str, suites_dir: str | Path, parameters: dict[str, int | float]
+) -> list[str]:
+    """Validate the stage's outputs in ``spark`` with the suites of ``<suites_dir>/<stage>``.
+
+    Writes the report, its seconds and the Data Docs; returns one line per failed expectation (none: passed).
+    """
     started = time.monotonic()
-    suites = load_suites(Path(args.suites_dir) / args.stage)
-    spark = build_session()
-    frames = stage_frames(spark, run, args.stage)
-    report = validate_dataframes(suites, frames, parameters=suite_parameters(args), project_dir=run.gx_project_root)
-    run.write_validation(args.stage, report)
-    run.write_metrics(f"validate_{args.stage}", {"seconds": round(time.monotonic() - started, 3)})
-    spark.stop()
+    suites = load_suites(Path(suites_dir) / stage)
+    report = validate_dataframes(
+        suites, stage_frames(spark, run, stage), parameters=parameters, project_dir=run.gx_project_root
+    )
+    run.write_validation(stage, report)
+    run.write_metrics(f"validate_{stage}", {"seconds": round(time.monotonic() - started, 3)})
     failed = failures(report)
     if failed:
-        print(f"validation of {args.stage} FAILED ({len(failed)} expectation(s)):", *failed, sep="\n  ")
+        print(f"validation of {stage} FAILED ({len(failed)} expectation(s)):", *failed, sep="\n  ")
+    else:
+        checked = sum(len(suite["results"]) for suite in report["suites"])
+        print(f"validation of {stage} passed: {checked} expectations in {len(report['suites'])} suites")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    spark = build_session()
+    try:
+        failed = validate_stage(spark, RunFolder(args.run_dir), args.stage, args.suites_dir, suite_parameters(args))
+    finally:
+        spark.stop()
+    if failed:
         sys.exit(1)
-    checked = sum(len(s["results"]) for s in report["suites"])
-    print(f"validation of {args.stage} passed: {checked} expectations in {len(report['suites'])} suites")
 
 
 if __name__ == "__main__":

@@ -77,8 +77,20 @@ def test_retries_are_set_except_where_retrying_cannot_help(dag):
 def test_spark_stages_run_through_spark_submit(dag):
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
-    for task_id in ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations"):
+    for task_id in ("extract", "minhash", "similarity_join"):
         assert isinstance(dag.get_task(task_id), SparkSubmitOperator)
+
+
+def test_the_jobs_that_write_a_stage_validate_it_and_its_task_reads_the_verdict(dag):
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    for job, validate in (("extract", "validate_extract"), ("similarity_join", "validate_recommendations")):
+        arguments = dag.get_task(job).application_args
+        assert arguments[arguments.index("--suites-dir") + 1] == str(PROJECT_ROOT / "expectations"), job
+        assert not isinstance(dag.get_task(validate), SparkSubmitOperator)  # no second Spark start
+        assert job in dag.get_task(validate).get_flat_relative_ids(upstream=True), (job, validate)
+    extract_arguments = dag.get_task("extract").application_args
+    assert extract_arguments[extract_arguments.index("--max-reject-rate") + 1] == "{{ params.max_reject_rate }}"
 
 
 def test_every_param_is_in_the_readme_table_with_its_default_and_bounds(dag):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize(
     ("job", "arguments"),
     [
-        ("extract.py", ["--source-zip", "--run-dir", "--min-playlists"]),
+        ("extract.py", ["--source-zip", "--run-dir", "--min-playlists", "--suites-dir", "--max-reject-rate"]),
         ("minhash.py", ["--run-dir", "--num-perm"]),
         (
             "similarity_join.py",
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
                 "--exact-work",
                 "--top-k",
                 "--band-groups",
+                "--suites-dir",
             ],
         ),
         ("validate.py", ["--run-dir", "--stage", "--suites-dir", "--top-k", "--min-playlists"]),

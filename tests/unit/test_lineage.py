@@ -102,8 +102,8 @@ def test_the_spark_jobs_read_and_write_this_runs_parquet_datasets(run):
          ("file", f"{DATASETS}/songs"), ("file", f"{DATASETS}/recommendations")],
         [],
     )  # fmt: skip
-    spark_tasks = ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations")
-    for task_id in (*spark_tasks, "evaluate"):
+    run_folder_tasks = ("extract", "validate_extract", "minhash", "similarity_join", "validate_recommendations")
+    for task_id in (*run_folder_tasks, "evaluate"):
         task_dataset_names(task_id, run, no_warehouse)
 
 
