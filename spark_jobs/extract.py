@@ -64,7 +64,7 @@ from evaluation.holdout import held_out, unit_hash
 from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
-from spark_jobs.validate import add_suites_dir_argument, start_importing_great_expectations, validate_stage
+from spark_jobs.validate import add_suites_dir_argument, stage_suites, validate_stage
 
 # How the job's DataFrames are cached: as Spark SQL's own columnar batches (what ``DataFrame.cache()``
 # uses). PySpark's ``MEMORY_AND_DISK`` is the serialized level: its blocks sit in the heap as large byte
@@ -459,15 +459,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
     run.discard_validation("extract")  # a report left by an earlier attempt must not speak for this one
-    if args.suites_dir:
-        start_importing_great_expectations()
+    suites = stage_suites(args.suites_dir, "extract")
     spark = build_session()
     try:
         metrics = run_extract(spark, args)
         print(f"extract: {metrics}")
-        if args.suites_dir:
+        if suites is not None:
             parameters = {"min_playlists": args.min_playlists, "max_reject_rate": args.max_reject_rate}
-            validate_stage(spark, run, "extract", args.suites_dir, parameters)
+            validate_stage(spark, run, "extract", suites, parameters)
     finally:
         spark.stop()
 

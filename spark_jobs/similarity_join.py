@@ -56,7 +56,7 @@ from pyspark.sql import functions as F
 from pipeline.run_folder import RunFolder
 from similarity.lsh_index import PlaylistSets, SongIndex, band_groups, band_key_table, sorted_distinct
 from spark_jobs.session import build_session
-from spark_jobs.validate import add_suites_dir_argument, start_importing_great_expectations, validate_stage
+from spark_jobs.validate import add_suites_dir_argument, stage_suites, validate_stage
 
 RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
 QUERY_COUNTERS = (
@@ -391,8 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
     run.discard_validation("recommendations")  # a report left by an earlier attempt must not speak for this one
-    if args.suites_dir:
-        start_importing_great_expectations()
+    suites = stage_suites(args.suites_dir, "recommendations")
     started = time.monotonic()
     spark = build_session()
     groups = args.band_groups or default_band_groups(spark, args.bands)
@@ -425,8 +424,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     run.write_metrics("similarity_join", metrics)
     print(f"similarity_join: {metrics}")
-    if args.suites_dir:
-        validate_stage(spark, run, "recommendations", args.suites_dir, {"top_k": args.top_k})
+    if suites is not None:
+        validate_stage(spark, run, "recommendations", suites, {"top_k": args.top_k})
     spark.stop()
 
 

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -76,7 +77,8 @@ def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, D
 
 def start_importing_great_expectations() -> threading.Thread:
     """Import Great Expectations in a thread while the job starts Spark and does its work: its import (3 to
-    4 s here) would otherwise come first in ``validate_stage``. The thread waits on nothing the job holds.
+    4 s here) would otherwise come first in ``validate_stage``. It shares nothing with the job but Python's
+    import locks.
 
     An import that fails here is not lost: ``validate_stage`` imports it again and fails with its error.
     """
@@ -127,14 +129,17 @@ def suite_parameters(args: argparse.Namespace) -> dict[str, int | float]:
 
 
 def validate_stage(
-    spark: SparkSession, run: RunFolder, stage: str, suites_dir: str | Path, parameters: dict[str, int | float]
+    spark: SparkSession,
+    run: RunFolder,
+    stage: str,
+    suites: list[dict[str, Any]],
+    parameters: dict[str, int | float],
 ) -> list[str]:
-    """Validate the stage's outputs in ``spark`` with the suites of ``<suites_dir>/<stage>``.
+    """Validate the stage's outputs in ``spark`` with ``suites`` (``load_suites(<suites dir>/<stage>)``).
 
     Writes the report, its seconds and the Data Docs; returns one line per failed expectation (none: passed).
     """
     started = time.monotonic()
-    suites = load_suites(Path(suites_dir) / stage)
     report = validate_dataframes(
         suites, stage_frames(spark, run, stage), parameters=parameters, project_dir=run.gx_project_root
     )
@@ -149,11 +154,22 @@ def validate_stage(
     return failed
 
 
+def stage_suites(suites_dir: str | None, stage: str) -> list[dict[str, Any]] | None:
+    """A producing job's suites for ``stage``, loaded before its work so a missing or broken suite fails at
+    once, not after the compute; None without ``--suites-dir``. Starts Great Expectations' import, too."""
+    if not suites_dir:
+        return None
+    suites = load_suites(Path(suites_dir) / stage)
+    start_importing_great_expectations()
+    return suites
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = build_session()
     try:
-        failed = validate_stage(spark, RunFolder(args.run_dir), args.stage, args.suites_dir, suite_parameters(args))
+        suites = load_suites(Path(args.suites_dir) / args.stage)
+        failed = validate_stage(spark, RunFolder(args.run_dir), args.stage, suites, suite_parameters(args))
     finally:
         spark.stop()
     if failed:

@@ -6,12 +6,13 @@ import pytest
 
 from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR
-from pipeline.validation import ValidationFailed, check_report
-from spark_jobs.validate import validate_stage
+from pipeline.validation import ValidationFailed, check_report, load_suites
+from spark_jobs.validate import stage_suites, validate_stage
 from tests.unit.test_validation import GOOD_RECOMMENDATIONS, RECOMMENDATIONS_SCHEMA, SONGS
 
 # The recommendations stage's one suite holds 16 expectations (expectations/recommendations/recommendations.json).
 RECOMMENDATION_EXPECTATIONS = 16
+SUITES = load_suites(EXPECTATIONS_DIR / "recommendations")
 
 
 def write_outputs(spark, run: RunFolder, recommendations: list[tuple]) -> None:
@@ -24,7 +25,7 @@ def test_good_outputs_pass_and_the_task_reads_that_verdict(spark, tmp_path):
     run = RunFolder(tmp_path)
     write_outputs(spark, run, GOOD_RECOMMENDATIONS)
 
-    assert validate_stage(spark, run, "recommendations", EXPECTATIONS_DIR, {"top_k": 2}) == []
+    assert validate_stage(spark, run, "recommendations", SUITES, {"top_k": 2}) == []
 
     assert check_report(run, "recommendations") == {
         "success": True,
@@ -39,7 +40,7 @@ def test_a_failed_expectation_fails_the_task_with_what_failed(spark, tmp_path):
     run = RunFolder(tmp_path)
     write_outputs(spark, run, [*GOOD_RECOMMENDATIONS, (2, 2, 2, 0.5, 1)])  # song 2 recommends itself
 
-    failed = validate_stage(spark, run, "recommendations", EXPECTATIONS_DIR, {"top_k": 2})
+    failed = validate_stage(spark, run, "recommendations", SUITES, {"top_k": 2})
 
     assert len(failed) == 1 and "no song recommends itself" in failed[0], failed
     with pytest.raises(ValidationFailed, match="recommendations outputs failed 1 expectation") as raised:
@@ -60,3 +61,9 @@ def test_a_producing_job_removes_the_last_attempts_report_before_it_starts(tmp_p
     run.discard_validation("extract")  # none left: not an error
     with pytest.raises(ValidationFailed, match="no validation report"):
         check_report(run, "extract")
+
+
+def test_a_missing_suite_fails_the_job_before_its_work(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no expectation suites"):
+        stage_suites(str(tmp_path), "extract")
+    assert stage_suites(None, "extract") is None  # no --suites-dir: the job does not validate
