@@ -29,6 +29,8 @@ Outputs, under the run folder's ``datasets/``:
   the published names' btree index could not hold it).
 and ``metrics/extract.json`` with the row accounting (rows read = accepted + rejected;
 playlist/song pairs = training pairs + held-out pairs).
+With ``--suites-dir`` the job then validates these outputs and the accounting in its
+session (``spark_jobs.validate``).
 
 A UTF-8 byte-order mark before the header is accepted. A file that is not the
 dataset zip, or whose first line is not the header (an empty file has none),

@@ -6,7 +6,8 @@ Output: ``datasets/recommendations`` (track_id, recommended_track_id, rank,
 similarity, shared_playlists): for every song with at least one candidate, its
 ``--top-k`` most similar songs, and ``metrics/similarity_join.json`` (the
 counters come from the tasks' output rows, ``datasets/similarity_join_output``,
-so they count every committed task once).
+so they count every committed task once). With ``--suites-dir`` the job then
+validates ``songs`` and ``recommendations`` in its session (``spark_jobs.validate``).
 
 How (details in ``similarity/lsh_index.py``): each Spark Python worker loads
 the playlist sets from the run folder once, and the LSH index of one band
