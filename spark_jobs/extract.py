@@ -66,7 +66,7 @@ from evaluation.holdout import held_out, unit_hash
 from pipeline.dataset_format import CSV_MEMBER_NAME, EXPECTED_COLUMNS, HEADER_MAX_BYTES, header_problem
 from pipeline.run_folder import RunFolder
 from spark_jobs.session import build_session
-from spark_jobs.validate import add_suites_dir_argument, stage_suites, validate_stage
+from spark_jobs.validate import add_suites_dir_argument, prepare_validation, validate_stage
 
 # How the job's DataFrames are cached: as Spark SQL's own columnar batches (what ``DataFrame.cache()``
 # uses). PySpark's ``MEMORY_AND_DISK`` is the serialized level: its blocks sit in the heap as large byte
@@ -460,8 +460,7 @@ def run_extract(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
-    run.discard_validation("extract")  # a report left by an earlier attempt must not speak for this one
-    suites = stage_suites(args.suites_dir, "extract")
+    suites = prepare_validation(run, args.suites_dir, "extract")
     spark = build_session()
     try:
         metrics = run_extract(spark, args)

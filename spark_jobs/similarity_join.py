@@ -57,7 +57,7 @@ from pyspark.sql import functions as F
 from pipeline.run_folder import RunFolder
 from similarity.lsh_index import PlaylistSets, SongIndex, band_groups, band_key_table, sorted_distinct
 from spark_jobs.session import build_session
-from spark_jobs.validate import add_suites_dir_argument, stage_suites, validate_stage
+from spark_jobs.validate import add_suites_dir_argument, prepare_validation, validate_stage
 
 RECOMMENDATION_COLUMNS = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
 QUERY_COUNTERS = (
@@ -391,8 +391,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run = RunFolder(args.run_dir)
-    run.discard_validation("recommendations")  # a report left by an earlier attempt must not speak for this one
-    suites = stage_suites(args.suites_dir, "recommendations")
+    suites = prepare_validation(run, args.suites_dir, "recommendations")
     started = time.monotonic()
     spark = build_session()
     groups = args.band_groups or default_band_groups(spark, args.bands)

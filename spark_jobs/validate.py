@@ -75,7 +75,7 @@ def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, D
     return frames
 
 
-def start_importing_great_expectations() -> threading.Thread:
+def start_importing_great_expectations() -> None:
     """Import Great Expectations in a thread while the job starts Spark and does its work: its import (3 to
     4 s here) would otherwise come first in ``validate_stage``. It shares nothing with the job but Python's
     import locks.
@@ -91,9 +91,7 @@ def start_importing_great_expectations() -> threading.Thread:
         except Exception:  # noqa: BLE001,S110 (raised again, with its traceback, where it is needed)
             pass
 
-    thread = threading.Thread(target=load, name="import great_expectations", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=load, name="import great_expectations", daemon=True).start()
 
 
 def add_suites_dir_argument(parser: argparse.ArgumentParser, stage: str) -> None:
@@ -154,9 +152,12 @@ def validate_stage(
     return failed
 
 
-def stage_suites(suites_dir: str | None, stage: str) -> list[dict[str, Any]] | None:
-    """A producing job's suites for ``stage``, loaded before its work so a missing or broken suite fails at
-    once, not after the compute; None without ``--suites-dir``. Starts Great Expectations' import, too."""
+def prepare_validation(run: RunFolder, suites_dir: str | None, stage: str) -> list[dict[str, Any]] | None:
+    """What a producing job does before its work: remove the stage's last report (an earlier attempt's must
+    not speak for this one); with ``--suites-dir``, load the stage's suites, so a missing or broken suite
+    fails at once rather than after the compute, and start Great Expectations' import. The suites, or None
+    without ``--suites-dir`` (the job does not validate)."""
+    run.discard_validation(stage)
     if not suites_dir:
         return None
     suites = load_suites(Path(suites_dir) / stage)

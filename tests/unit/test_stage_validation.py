@@ -7,7 +7,7 @@ import pytest
 from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR
 from pipeline.validation import ValidationFailed, check_report, load_suites
-from spark_jobs.validate import stage_suites, validate_stage
+from spark_jobs.validate import prepare_validation, validate_stage
 from tests.unit.test_validation import GOOD_RECOMMENDATIONS, RECOMMENDATIONS_SCHEMA, SONGS
 
 # The recommendations stage's one suite holds 16 expectations (expectations/recommendations/recommendations.json).
@@ -56,14 +56,19 @@ def test_no_report_is_a_failure_not_a_pass(tmp_path):
 
 def test_a_producing_job_removes_the_last_attempts_report_before_it_starts(tmp_path):
     run = RunFolder(tmp_path)
-    run.write_validation("extract", {"success": True, "suites": []})
-    run.discard_validation("extract")
-    run.discard_validation("extract")  # none left: not an error
-    with pytest.raises(ValidationFailed, match="no validation report"):
-        check_report(run, "extract")
+    for suites_dir in (None, EXPECTATIONS_DIR):  # whether or not the job validates
+        run.write_validation("extract", {"success": True, "suites": []})
+        prepare_validation(run, suites_dir, "extract")
+        with pytest.raises(ValidationFailed, match="no validation report"):
+            check_report(run, "extract")
+    prepare_validation(run, None, "extract")  # none left: not an error
 
 
 def test_a_missing_suite_fails_the_job_before_its_work(tmp_path):
+    run = RunFolder(tmp_path)
     with pytest.raises(FileNotFoundError, match="no expectation suites"):
-        stage_suites(str(tmp_path), "extract")
-    assert stage_suites(None, "extract") is None  # no --suites-dir: the job does not validate
+        prepare_validation(run, str(tmp_path / "empty"), "extract")
+    assert prepare_validation(run, None, "extract") is None  # no --suites-dir: the job does not validate
+    assert [suite["name"] for suite in prepare_validation(run, EXPECTATIONS_DIR, "recommendations")] == [
+        SUITES[0]["name"]
+    ]
