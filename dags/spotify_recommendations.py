@@ -410,7 +410,7 @@ def spotify_recommendations():
 
     @task
     def stage(run_id=None, dag=None) -> dict:
-        """COPY the validated outputs into music_staging (committed, not yet visible to analysts)."""
+        """COPY the validated outputs into music_staging (committed, not yet visible to analysts); build their keys."""
         from contextlib import closing
 
         from pipeline.publish import stage_run

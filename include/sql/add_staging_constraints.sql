@@ -1,5 +1,6 @@
--- Keys, checks and lookup indexes on the validated staging tables, built before
--- the swap so the swap itself only moves tables. Named as the live objects will be.
+-- Keys, checks and lookup indexes of the live tables, built on the staging tables once they are
+-- loaded (stage), so the validation can use them and the swap itself only moves tables.
+-- Named as the live objects will be.
 alter table music_staging.tracks
     alter column track_id set not null,
     alter column artist set not null,

@@ -290,6 +290,43 @@ def test_the_reader_role_can_read_music_and_nothing_else(db, three_versions, mod
         reader.close()
 
 
+def staged_primary_keys(db):
+    query = (
+        "select conname from pg_constraint where connamespace = 'music_staging'::regnamespace and contype = 'p' "
+        "order by 1"
+    )
+    return [name for (name,) in rows(db, query)]
+
+
+def staged_rows_analyzed(db):
+    query = (
+        "select relname, reltuples from pg_class where relnamespace = 'music_staging'::regnamespace and relkind = 'r'"
+    )
+    return dict(rows(db, query))
+
+
+def test_stage_builds_the_keys_and_statistics_the_validation_and_the_swap_use(db, tmp_path):
+    staged = stage_run(db, RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A)))
+    assert staged["rows"] == {"tracks": len(SONGS_A), "recommendations": len(RECS_A)}
+    assert staged["keys_built"] is True
+    assert staged_primary_keys(db) == ["recommendations_pkey", "tracks_pkey"]
+    # analyzed: a table never analyzed has reltuples -1
+    assert staged_rows_analyzed(db) == {"tracks": len(SONGS_A), "recommendations": len(RECS_A)}
+    indexes = "select indexname from pg_indexes where schemaname = 'music_staging' and tablename = 'tracks' order by 1"
+    assert rows(db, indexes) == [("tracks_name_idx",), ("tracks_pkey",), ("tracks_search_idx",)]
+
+
+def test_a_key_no_expectation_states_stops_the_swap_with_postgresqls_message(db, tmp_path, engine_params):
+    first = next_run_id(db)
+    publish_hand_made(db, write_run(tmp_path / "a", SONGS_A, RECS_A), engine_params)
+    # song 1 recommends song 2 twice, at two ranks: every staged expectation holds, the pair key does not
+    twice = [(1, 2, 1, 0.6, 3), (1, 2, 2, 0.5, 3), (2, 1, 1, 0.6, 3)]
+    with pytest.raises(psycopg2.errors.UniqueViolation, match="recommendations_pair_key"):
+        publish_hand_made(db, write_run(tmp_path / "twice", SONGS_A[:2], twice), engine_params)
+    assert statuses(db, first) == [("live",)]
+    assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
+
+
 def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path):
     staging = sqlalchemy_url(db.dsn, search_path="music_staging")
     good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
@@ -303,14 +340,16 @@ def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_p
     assert good.data_docs_index.exists()
 
     broken = RunFolder(write_run(tmp_path / "broken", SONGS_A[:2], [(1, 3, 1, 0.5, 2)]))  # song 3 is not staged
-    stage_run(db, broken)
+    # the foreign key cannot be built: stage leaves the tables without keys, for the validation to say why
+    assert stage_run(db, broken)["keys_built"] is False
+    assert staged_primary_keys(db) == []
     with pytest.raises(ValidationFailed, match="every recommended_track_id is in music_staging.tracks"):
         validate_staged(staging, broken)
 
     stage_run(db, good)
     with db.cursor() as cursor:
-        cursor.execute("delete from music_staging.tracks where track_id = 3")
         cursor.execute("delete from music_staging.recommendations where 3 in (track_id, recommended_track_id)")
+        cursor.execute("delete from music_staging.tracks where track_id = 3")
     db.commit()
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_equal"):
         validate_staged(staging, good)
