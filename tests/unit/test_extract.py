@@ -62,11 +62,21 @@ def test_parse_lines_gives_each_rejected_line_its_reason(spark):
         (f'"{USER}","","Song","Mix"', "blank_artist"),
         (f'"{USER}","   ","Song","Mix"', "blank_artist"),
         (f'"{USER}","Artist","","Mix"', "blank_track"),
+        (f'"{USER}","\t \x0b\f","Song","Mix"', "blank_artist"),  # tab, vertical tab, form feed
+        (f'"{USER}","Artist"," \t","Mix"', "blank_track"),
     ]
     parsed = extract.parse_lines(lines(spark, *[line for line, _ in bad]))
     assertDataFrameEqual(
         parsed.select("line", "reject_reason"), [Row(line=line, reject_reason=reason) for line, reason in bad]
     )
+
+
+def test_a_name_of_other_unicode_spaces_is_not_blank(spark):
+    # Blank means only ASCII whitespace (space, tab, vertical tab, form feed); a no-break space is a character.
+    parsed = extract.parse_lines(lines(spark, f'"{USER}","\u00a0","\u2003","Mix"'))
+    assert parsed.select("artistname", "trackname", "reject_reason").collect() == [
+        Row(artistname="\u00a0", trackname="\u2003", reject_reason=None)
+    ]
 
 
 def test_a_blank_playlist_name_is_still_a_playlist(spark):
