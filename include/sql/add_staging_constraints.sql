@@ -16,18 +16,23 @@ alter table music_staging.recommendations
     alter column similarity set not null,
     alter column shared_playlists set not null,
     add constraint recommendations_pkey primary key (track_id, rank),
-    add constraint recommendations_track_id_fkey
-        foreign key (track_id) references music_staging.tracks (track_id),
-    add constraint recommendations_recommended_track_id_fkey
-        foreign key (recommended_track_id) references music_staging.tracks (track_id),
     add constraint recommendations_pair_key unique (track_id, recommended_track_id),
     add constraint recommendations_rank_check check (rank >= 1),
     add constraint recommendations_similarity_check check (similarity > 0 and similarity <= 1),
     add constraint recommendations_not_self_check check (track_id <> recommended_track_id);
 
+-- Which songs recommend a given song ("most recommended", reverse lookups). Built before the foreign
+-- keys: checking recommended_track_id against the songs then reads both indexes (2 s for 31M rows
+-- here, against 13 s without it; docs/performance.md).
+create index recommendations_recommended_track_id_idx on music_staging.recommendations (recommended_track_id);
+
+alter table music_staging.recommendations
+    add constraint recommendations_track_id_fkey
+        foreign key (track_id) references music_staging.tracks (track_id),
+    add constraint recommendations_recommended_track_id_fkey
+        foreign key (recommended_track_id) references music_staging.tracks (track_id);
+
 -- Name lookups: trigram index for autocomplete (LIKE '%...%'), btree for exact lookups.
 create index tracks_search_idx on music_staging.tracks
     using gin (music.fold_name(artist || ' ' || track) music.gin_trgm_ops);
 create index tracks_name_idx on music_staging.tracks (music.fold_name(artist), music.fold_name(track));
--- Which songs recommend a given song ("most recommended", reverse lookups).
-create index recommendations_recommended_track_id_idx on music_staging.recommendations (recommended_track_id);
