@@ -210,7 +210,10 @@ def playlist_song_pairs(accepted: DataFrame, spellings: DataFrame) -> DataFrame:
     # Rows join their spelling directly: a playlist rarely repeats a spelling, so grouping the rows by
     # (playlist, spelling) first would shuffle them all once more for almost nothing.
     rows = accepted.select(
-        playlist_id(F.col("user_id"), F.col("playlistname")).alias("playlist_id"), "artistname", "trackname", "line_order"
+        playlist_id(F.col("user_id"), F.col("playlistname")).alias("playlist_id"),
+        "artistname",
+        "trackname",
+        "line_order",
     )
     return (
         rows.join(spellings.select("artistname", "trackname", "track_id"), ["artistname", "trackname"])
