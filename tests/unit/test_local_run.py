@@ -58,3 +58,49 @@ def test_a_version_without_evaluation_is_said_to_be_not_evaluated_in_one_line():
     assert format_evaluation([]) == (
         "The live version was not evaluated (holdout_fraction=0): no quality figures to show."
     )
+
+
+def _fake_airflow(tmp_path):
+    """An ``airflow`` that records its arguments and, like ``airflow db migrate``, creates the SQLite file."""
+    calls = tmp_path / "calls"
+    script = tmp_path / "airflow"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\ntouch "$AIRFLOW_HOME/airflow.db"\n')
+    script.chmod(0o755)
+    return str(script), calls
+
+
+def _migrations(calls):
+    return calls.read_text().count("db migrate") if calls.exists() else 0
+
+
+def test_the_metadata_db_is_migrated_once_per_airflow_version(tmp_path, monkeypatch):
+    import devtools.local_run as local_run
+
+    airflow, calls = _fake_airflow(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"AIRFLOW_HOME": str(home), "PATH": "/bin:/usr/bin"}
+    log = tmp_path / "run.log"
+    local_run.migrate_metadata_db(airflow, env, log)
+    local_run.migrate_metadata_db(airflow, env, log)
+    assert _migrations(calls) == 1
+    # Another Airflow version migrates again.
+    monkeypatch.setattr(local_run, "version", lambda package: "99.0.0")
+    local_run.migrate_metadata_db(airflow, env, log)
+    local_run.migrate_metadata_db(airflow, env, log)
+    assert _migrations(calls) == 2
+    # A deleted database is made again, stamp or not.
+    (home / "airflow.db").unlink()
+    local_run.migrate_metadata_db(airflow, env, log)
+    assert _migrations(calls) == 3
+
+
+def test_a_configured_metadata_db_is_migrated_every_time(tmp_path):
+    from devtools.local_run import migrate_metadata_db
+
+    airflow, calls = _fake_airflow(tmp_path)
+    env = {"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql://airflow@db/airflow"}
+    migrate_metadata_db(airflow, env, tmp_path / "run.log")
+    migrate_metadata_db(airflow, env, tmp_path / "run.log")
+    assert _migrations(calls) == 2
+    assert not (tmp_path / "airflow.db.migrated").exists()
