@@ -112,7 +112,7 @@ def test_secrets_come_from_the_env_file_and_the_example_lists_them():
 
 
 def test_lineage_events_go_to_a_file_on_the_data_volume_which_init_makes():
-    from lineage.config import EXTRACTORS, TRANSPORT, events_file, openlineage_settings
+    from lineage.config import EXECUTE_IN_THREAD, EXTRACTORS, TRANSPORT, events_file, openlineage_settings
 
     events = events_file(Path(SERVICES["airflow-scheduler"]["environment"]["SPOTIFY_RECS_DATA_DIR"]))
     expected = openlineage_settings(events)
@@ -120,6 +120,7 @@ def test_lineage_events_go_to_a_file_on_the_data_volume_which_init_makes():
         env = SERVICES[name]["environment"]
         assert json.loads(env[TRANSPORT]) == {"type": "file", "log_file_path": str(events), "append": True}, name
         assert env[EXTRACTORS] == expected[EXTRACTORS], name
+        assert env[EXECUTE_IN_THREAD] == expected[EXECUTE_IN_THREAD], name
     assert f"mkdir -p {events.parent} " in SERVICES["airflow-init"]["command"][0]
 
 

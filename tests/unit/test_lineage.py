@@ -221,6 +221,7 @@ def test_environments_append_events_to_a_file_under_the_data_directory(tmp_path,
         "AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "file", "log_file_path": "/data/lineage/events.jsonl", '
         '"append": true}',
         "AIRFLOW__OPENLINEAGE__EXTRACTORS": "lineage.extractors.PythonTaskExtractor",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
     }
     monkeypatch.delenv("AIRFLOW__OPENLINEAGE__TRANSPORT")
     env = airflow_environment(tmp_path)
