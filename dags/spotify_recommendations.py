@@ -52,6 +52,7 @@ RECOMMENDATIONS_ASSET = Asset(
     name="music.recommendations", uri="postgres://warehouse:5432/warehouse/music/recommendations"
 )
 RUN_DIR = "{{ run_folder(dag.dag_id, run_id) }}"
+DOWNLOADED_ZIP = "{{ ti.xcom_pull(task_ids='download') }}"
 
 
 def whole_number_param(default: int, minimum: int, maximum: int, title: str, description: str) -> Param:
@@ -78,6 +79,7 @@ def run_deadline_alert() -> DeadlineAlert | None:
 
 def spark_job(task_id: str, script: str, application_args: list[str], **kwargs) -> SparkJobOperator:
     return SparkJobOperator(
+        source_zip=DOWNLOADED_ZIP,  # the driver's JIT follows the run's size (pipeline/driver_compiler.py)
         task_id=task_id,
         application=str(settings.SPARK_JOBS_DIR / script),
         application_args=application_args,
@@ -308,7 +310,7 @@ def spotify_recommendations():
     extract = spark_job(
         "extract",
         "extract.py",
-        ["--source-zip", "{{ ti.xcom_pull(task_ids='download') }}", "--run-dir", RUN_DIR,
+        ["--source-zip", DOWNLOADED_ZIP, "--run-dir", RUN_DIR,
          "--min-playlists", "{{ params.min_playlists }}", "--holdout-fraction", "{{ params.holdout_fraction }}",
          "--holdout-max-playlists", "{{ params.holdout_max_playlists }}",
          "--suites-dir", str(settings.EXPECTATIONS_DIR), "--max-reject-rate", "{{ params.max_reject_rate }}"],
