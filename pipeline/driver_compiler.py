@@ -2,15 +2,10 @@
 
 HotSpot compiles hot code twice by default: quickly with C1, then again, optimised, with C2. On this
 machine's 2 cores C2's compiler threads compete with Spark's task threads, and a small run ends
-before C2's code pays that back. Measured here with C1 alone (``-XX:TieredStopAtLevel=1``) against the
-default, nothing else running (docs/performance.md):
-
-- 100,000 rows (``make demo``'s sample, a 1.3 MB zip): the three Spark tasks took 59.0 and 62.5 s
-  against 69.9 to 72.2 s (five runs); ``extract`` alone 29.3 and 28.1 s against 31.6 and 33.9 s;
-- 1,000,000 rows (13 MB): ``extract`` alone 40.7, 45.2, 42.1 and 52.2 s against 53.4, 49.6, 50.4
-  and 47.4 s, no difference beyond the spread; the whole DAG 141 s against 122 s (one run each);
-- 12,900,000 rows (180 MB): ``extract``'s own work 243 s against 133 and 141 s (the default, the same
-  morning): C2's faster code wins.
+before C2's code pays that back. With C1 alone (``-XX:TieredStopAtLevel=1``) ``make demo``'s three
+Spark tasks (100,000 rows, a 1.3 MB zip) took about 10 s less; at 1,000,000 rows (13 MB) the difference
+was within the spread; at 12,900,000 rows (180 MB) ``extract`` took 243 s against about 140 s
+(the figures: docs/performance.md, "make demo within 90 s").
 
 So a source zip of at most ``SMALL_SOURCE_BYTES`` runs its jobs' drivers with C1 alone; a larger
 one, or one whose size is unknown, keeps the JVM's default. The option goes before the deployment's
