@@ -81,6 +81,15 @@ def test_spark_stages_run_through_spark_submit(dag):
         assert isinstance(dag.get_task(task_id), SparkSubmitOperator)
 
 
+def test_every_spark_job_knows_the_runs_source_for_its_drivers_compilers(dag):
+    downloaded = "{{ ti.xcom_pull(task_ids='download') }}"
+    extract_arguments = dag.get_task("extract").application_args
+    assert extract_arguments[extract_arguments.index("--source-zip") + 1] == downloaded
+    for task_id in ("extract", "minhash", "similarity_join"):
+        task = dag.get_task(task_id)
+        assert task.source_zip == downloaded and "source_zip" in task.template_fields, task_id
+
+
 def test_the_jobs_that_write_a_stage_validate_it_and_its_task_reads_the_verdict(dag):
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
