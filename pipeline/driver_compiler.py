@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 
+from pipeline import spark_class_archive
+
 C1_ONLY = "-XX:TieredStopAtLevel=1"
 # About 300,000 rows: between the sizes measured faster (100,000 rows) and no faster (1,000,000) with C1 alone.
 SMALL_SOURCE_BYTES = 4 * 1024 * 1024
@@ -38,7 +40,4 @@ def java_option(source_zip: str | os.PathLike | None) -> str | None:
 def with_java_option(conf: dict[str, str], source_zip: str | os.PathLike | None) -> dict[str, str]:
     """``conf`` with ``java_option(source_zip)`` first among the driver's JVM options, when there is one."""
     option = java_option(source_zip)
-    if option is None:
-        return conf
-    current = conf.get("spark.driver.extraJavaOptions", "").strip()
-    return {**conf, "spark.driver.extraJavaOptions": f"{option} {current}".strip()}
+    return conf if option is None else spark_class_archive.with_java_option(conf, option, first=True)

@@ -134,7 +134,9 @@ def discard_scratch(job: ClassArchivePlan) -> None:
         job.scratch.unlink(missing_ok=True)
 
 
-def with_java_option(conf: dict[str, str], option: str) -> dict[str, str]:
-    """``conf`` with ``option`` added to the driver's JVM options (after any the deployment set)."""
+def with_java_option(conf: dict[str, str], option: str, first: bool = False) -> dict[str, str]:
+    """``conf`` with ``option`` added to the driver's JVM options: after any the deployment set, or with
+    ``first`` before them (where a later option of the deployment's overrides it)."""
     current = conf.get("spark.driver.extraJavaOptions", "").strip()
-    return {**conf, "spark.driver.extraJavaOptions": f"{current} {option}".strip()}
+    options = f"{option} {current}" if first else f"{current} {option}"
+    return {**conf, "spark.driver.extraJavaOptions": options.strip()}
