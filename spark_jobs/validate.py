@@ -28,6 +28,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from pipeline.run_folder import RunFolder
 from pipeline.validation import failures, load_suites, validate_dataframes
@@ -65,14 +66,60 @@ def accounting_frame(spark: SparkSession, metrics: dict) -> DataFrame:
     )
 
 
+def recommendations_by_song(recommendations: DataFrame) -> DataFrame:
+    """One row per song of ``recommendations``: what its per-song checks compare, from one shuffle.
+
+    Columns: ``track_id``; ``recommendations`` (its rows); ``ranks_given`` and ``distinct_ranks`` (its
+    non-null ranks, all and distinct); ``recommended_given`` and ``distinct_recommended`` (the same for
+    ``recommended_track_id``); ``best_rank`` and ``worst_rank``; ``similarity_rises``: some row has a
+    higher similarity than a row with a better (lower) rank.
+
+    Four checks (``recommendations_by_song.json``) on 31M rows each grouped them by song: a shuffle of
+    every row, four times. Here the rows are shuffled by song once; within a song they are sorted by
+    rank (the window the similarity check always used, and ``lag`` counts repeated ranks as neighbours),
+    then by recommended song (repeats again as neighbours), and summed per song without another shuffle.
+    """
+    by_rank = Window.partitionBy("track_id").orderBy("rank")
+    by_recommended = Window.partitionBy("track_id").orderBy("recommended_track_id")
+    rank, recommended = F.col("rank"), F.col("recommended_track_id")
+    ordered = recommendations.select(
+        "track_id",
+        "rank",
+        "similarity",
+        "recommended_track_id",
+        F.min("similarity").over(by_rank.rangeBetween(Window.unboundedPreceding, -1)).alias("lowest_better_ranked"),
+        F.lag("rank").over(by_rank).alias("previous_rank"),
+        F.lag("recommended_track_id").over(by_recommended).alias("previous_recommended"),
+    )
+    return ordered.groupBy("track_id").agg(
+        F.count("*").alias("recommendations"),
+        F.count(rank).alias("ranks_given"),
+        (F.count(rank) - F.count_if(rank == F.col("previous_rank"))).alias("distinct_ranks"),
+        F.count(recommended).alias("recommended_given"),
+        (F.count(recommended) - F.count_if(recommended == F.col("previous_recommended"))).alias("distinct_recommended"),
+        F.min(rank).alias("best_rank"),
+        F.max(rank).alias("worst_rank"),
+        (F.count_if(F.col("lowest_better_ranked") < F.col("similarity")) > 0).alias("similarity_rises"),
+    )
+
+
 def stage_frames(spark: SparkSession, run: RunFolder, stage: str) -> dict[str, DataFrame]:
     """The DataFrames a stage's suites validate, by the names the suites use (``validate_dataframes`` also
-    registers each as a temp view, for the suites' SQL)."""
+    registers each as a temp view, for the suites' SQL). Cached: the per-song view of the recommendations
+    (small, read by four checks); ``release_frames`` frees it."""
     frames = {name: spark.read.parquet(run.dataset(name)) for name in STAGE_DATASETS[stage]}
     if stage == "extract":
         # The extract job's row accounting is one of its outputs.
         frames["extract_accounting"] = accounting_frame(spark, run.read_metrics("extract"))
+    if stage == "recommendations":
+        frames["recommendations_by_song"] = recommendations_by_song(frames["recommendations"]).cache()
     return frames
+
+
+def release_frames(frames: dict[str, DataFrame]) -> None:
+    """Free what ``stage_frames`` cached."""
+    for frame in frames.values():
+        frame.unpersist()
 
 
 def start_importing_great_expectations() -> None:
@@ -138,9 +185,11 @@ def validate_stage(
     Writes the report, its seconds and the Data Docs; returns one line per failed expectation (none: passed).
     """
     started = time.monotonic()
-    report = validate_dataframes(
-        suites, stage_frames(spark, run, stage), parameters=parameters, project_dir=run.gx_project_root
-    )
+    frames = stage_frames(spark, run, stage)
+    try:
+        report = validate_dataframes(suites, frames, parameters=parameters, project_dir=run.gx_project_root)
+    finally:
+        release_frames(frames)
     run.write_validation(stage, report)
     run.write_metrics(f"validate_{stage}", {"seconds": round(time.monotonic() - started, 3)})
     failed = failures(report)

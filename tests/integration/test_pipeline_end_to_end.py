@@ -261,6 +261,7 @@ def test_the_validation_benchmark_times_every_suite_of_a_real_run(good_run, spar
         *(f"extract: {suite} alone" for suite in EXTRACT_SUITES),
         "extract: every suite and the Data Docs, as the job",
         "recommendations: recommendations alone",
+        "recommendations: recommendations_by_song alone",
         "recommendations: every suite and the Data Docs, as the job",
     }
     # the run folder is left as the DAG wrote it

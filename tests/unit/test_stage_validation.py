@@ -10,7 +10,7 @@ from pipeline.validation import ValidationFailed, check_report, load_suites
 from spark_jobs.validate import prepare_validation, validate_stage
 from tests.unit.test_validation import GOOD_RECOMMENDATIONS, RECOMMENDATIONS_SCHEMA, SONGS
 
-# The recommendations stage's one suite holds 16 expectations (expectations/recommendations/recommendations.json).
+# The recommendations stage's two suites hold 16 expectations (expectations/recommendations/*.json).
 RECOMMENDATION_EXPECTATIONS = 16
 SUITES = load_suites(EXPECTATIONS_DIR / "recommendations")
 
@@ -70,5 +70,6 @@ def test_a_missing_suite_fails_the_job_before_its_work(tmp_path):
         prepare_validation(run, str(tmp_path / "empty"), "extract")
     assert prepare_validation(run, None, "extract") is None  # no --suites-dir: the job does not validate
     assert [suite["name"] for suite in prepare_validation(run, EXPECTATIONS_DIR, "recommendations")] == [
-        SUITES[0]["name"]
+        "recommendations",
+        "recommendations_by_song",
     ]

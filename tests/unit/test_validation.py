@@ -4,6 +4,7 @@ import pytest
 
 from pipeline.settings import EXPECTATIONS_DIR
 from pipeline.validation import failures, load_suites, validate_dataframes
+from spark_jobs.validate import recommendations_by_song
 
 SONGS = [(1, "A", "Song One", 3), (2, "B", "Song Two", 2), (3, "C", "Song Three", 2)]
 GOOD_RECOMMENDATIONS = [(1, 2, 1, 0.5, 2), (1, 3, 2, 0.25, 1), (2, 1, 1, 0.5, 2), (3, 1, 1, 0.25, 1)]
@@ -16,9 +17,11 @@ def recommendation_suites():
 
 
 def check(spark, suites, recommendations):
+    rows = spark.createDataFrame(recommendations, RECOMMENDATIONS_SCHEMA)
     frames = {
         "songs": spark.createDataFrame(SONGS, "track_id long, artist string, track string, playlist_count long"),
-        "recommendations": spark.createDataFrame(recommendations, RECOMMENDATIONS_SCHEMA),
+        "recommendations": rows,
+        "recommendations_by_song": recommendations_by_song(rows),
     }
     return validate_dataframes(suites, frames, parameters={"top_k": 2})
 
@@ -36,6 +39,8 @@ def test_good_recommendations_pass(spark, recommendation_suites):
         ((2, 3, 2, 0.0, 1), "expect_column_values_to_be_between {'column': 'similarity'"),
         ((2, 99, 2, 0.1, 1), "every recommended_track_id is a song in songs"),
         ((2, 3, 2, 0.9, 1), "a better rank never has a lower similarity"),
+        # song 1's second rank-2 row beats its rank 1 (0.75 > 0.5), though its first (0.25) does not
+        ((1, 2, 2, 0.75, 1), "a better rank never has a lower similarity"),
         ((1, 3, 1, 0.25, 1), "each song has at most one recommendation per rank"),
         ((3, 1, 2, 0.25, 1), "each song recommends another song at most once"),
     ],
@@ -44,6 +49,37 @@ def test_each_kind_of_broken_recommendation_is_caught(spark, recommendation_suit
     report = check(spark, recommendation_suites, [*GOOD_RECOMMENDATIONS, broken_row])
     assert not report["success"]
     assert any(failed_check in line for line in failures(report)), failures(report)
+
+
+def test_each_songs_rows_are_read_together_in_one_row(spark):
+    rows = [
+        (1, 2, 1, 0.5, 2), (1, 3, 2, 0.25, 1),  # as they should be
+        (2, 1, 1, 0.5, 1), (2, 3, 2, 0.3, 1), (2, 4, 2, 0.6, 1),  # rank 2 twice; its 0.6 beats rank 1's 0.5
+        (3, 1, 1, 0.4, 1), (3, 1, 3, 0.4, 1), (3, None, None, 0.9, 1),  # song 1 twice, rank 2 missing, nulls
+        (4, 1, 2, 0.5, 1), (4, 2, 1, 0.5, 1),  # listed worst rank first; equal similarities do not rise
+    ]  # fmt: skip
+    by_song = recommendations_by_song(spark.createDataFrame(rows, RECOMMENDATIONS_SCHEMA))
+
+    columns = ["recommendations", "ranks_given", "distinct_ranks", "recommended_given", "distinct_recommended"]
+    got = {row.track_id: row.asDict() for row in by_song.collect()}
+    assert {track_id: [row[c] for c in columns] for track_id, row in got.items()} == {
+        1: [2, 2, 2, 2, 2],
+        2: [3, 3, 2, 3, 3],
+        3: [3, 2, 2, 2, 1],
+        4: [2, 2, 2, 2, 2],
+    }
+    assert {track_id: (row["best_rank"], row["worst_rank"]) for track_id, row in got.items()} == {
+        1: (1, 2),
+        2: (1, 2),
+        3: (1, 3),
+        4: (1, 2),
+    }
+    assert {track_id: row["similarity_rises"] for track_id, row in got.items()} == {
+        1: False,
+        2: True,
+        3: False,
+        4: False,
+    }
 
 
 # The playlists and pairs of an accounting row: 5 pairs, 2 of them in the one held-out playlist.
