@@ -29,7 +29,7 @@ help:
 	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make format - ruff format and fixes"
 	@echo "make docs   - print where the newest run's Great Expectations Data Docs are"
-	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,4000000,12900000 --dag\")"
+	@echo "make bench            - similarity engine vs Spark MLlib vs exact, 250K and 1M rows (BENCH_ARGS=\"--rows 1000000,12900000 --dag\": issue #13's six targets)"
 	@echo "make bench-evaluation RUN_DIR=<run folder> - the evaluation's exact cosine baseline: top-n product vs blocked scipy product"
 	@echo "make bench-validation RUN_DIR=<run folder> - the Great Expectations suites of the Spark stages: seconds per suite and per stage"
 	@echo "make dataset-shape ZIP=<zip> [RUN_DIR=<run folder>] - a file's shape (users, names, playlist sizes, songs) beside the real file's"
