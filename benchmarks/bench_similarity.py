@@ -407,7 +407,7 @@ def print_report(report: dict) -> None:
             if point:
                 stages = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in point["stage_seconds"].items())
                 print(f"\nwhole DAG on {point['rows']:,} rows: {point['dag_seconds']:.0f} s\n  {stages}")
-        print_targets(targets(report))
+        print_targets(report["dag"]["targets"])
 
 
 def main(argv: list[str] | None = None) -> None:
