@@ -3,10 +3,11 @@
 Inputs: the report ``benchmarks.bench_similarity`` builds (its seed setting and scale points) plus, with
 ``--dag``, what this module measures beside it:
 
-- ``dag_points``: the whole DAG (``benchmarks.bench_scale.scale_point``: wall time, stage seconds, the
-  machine's memory in use, recall@10 of the published tables) at the largest size and at the seed's size;
-- ``demo_seconds``: ``make demo`` (``devtools.local_run`` on its generated sample), start to printed
-  recommendations, in the benchmark's already warm ``.venv``;
+- ``largest`` and ``seed``: the whole DAG (``benchmarks.bench_scale.scale_point``: wall time, stage
+  seconds, the machine's memory in use, recall@10 of the published tables) at the largest size and at the
+  seed setting's size;
+- ``demo_seconds``: ``make demo`` itself, start to printed recommendations, in the benchmark's already
+  warm ``.venv``;
 - ``pyarrow_read_seconds``: a plain ``pyarrow.csv`` read of the largest file into memory (the CSV member
   decompressed from the zip and parsed, with the real format's escape character), the parsing limit.
 
@@ -16,20 +17,14 @@ met. It computes nothing new, so a test can state the expected verdicts of a han
 
 from __future__ import annotations
 
-import io
 import subprocess
-import sys
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
+from benchmarks.dataset_shape import csv_bytes, parse_csv
+from pipeline.settings import PROJECT_ROOT
 
-from pipeline.dataset_format import EXPECTED_COLUMNS
-
-DEMO_ROWS = 100_000  # the Makefile's DEMO_ROWS
 FULL_SCALE_SECONDS = 5 * 60
 FULL_SCALE_MEMORY_GIB = 8
 FULL_SCALE_RECALL = 0.99
@@ -42,30 +37,16 @@ ENGINE_STAGES = ("minhash", "similarity_join")
 
 
 def demo_seconds() -> float:
-    """``make demo``'s command (its sample made once, ``force=true`` so every stage runs), timed."""
+    """``make demo PARAMS=force=true`` (its sample made once; ``force`` so every stage runs), timed."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "devtools.local_run", "--sample-rows", str(DEMO_ROWS), "--params", "force=true"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    subprocess.run(["make", "demo", "PARAMS=force=true"], cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
 def pyarrow_read_seconds(zip_path: Path) -> float:
     """A plain ``pyarrow.csv`` read of the zip's CSV into memory: decompression and parsing, timed together."""
     started = time.perf_counter()
-    with zipfile.ZipFile(zip_path) as archive:
-        (member,) = archive.namelist()
-        data = archive.read(member)
-    pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=list(EXPECTED_COLUMNS), skip_rows=1),
-        parse_options=pacsv.ParseOptions(
-            quote_char='"', double_quote=False, escape_char="\\", invalid_row_handler=lambda _row: "skip"
-        ),
-        convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in EXPECTED_COLUMNS}),
-    )
+    parse_csv(csv_bytes(zip_path), lambda _row: "skip")
     return time.perf_counter() - started
 
 

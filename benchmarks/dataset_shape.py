@@ -17,6 +17,7 @@ import argparse
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,28 @@ REAL_FILE: dict[str, float] = {
 }
 
 
+def csv_bytes(zip_path: Path) -> bytes:
+    """The zip's one member (the CSV), decompressed into memory."""
+    with zipfile.ZipFile(zip_path) as archive:
+        (member,) = archive.namelist()
+        return archive.read(member)
+
+
+def parse_csv(data: bytes, on_invalid_row: Callable[[Any], str]) -> pa.Table:
+    """pyarrow's parse of the real format (backslash escapes, no doubled quotes, a header): four string
+    columns; ``on_invalid_row`` is pyarrow's ``invalid_row_handler`` (it returns ``"skip"``)."""
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=list(EXPECTED_COLUMNS), skip_rows=1),
+        parse_options=pacsv.ParseOptions(
+            quote_char='"', double_quote=False, escape_char="\\", invalid_row_handler=on_invalid_row
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in EXPECTED_COLUMNS}, strings_can_be_null=False
+        ),
+    )
+
+
 def read_rows(zip_path: Path) -> tuple[pa.Table, int, int]:
     """The file's well-formed rows (four string columns), how many rows pyarrow refused, and the data lines.
 
@@ -68,21 +91,9 @@ def read_rows(zip_path: Path) -> tuple[pa.Table, int, int]:
         malformed += 1
         return "skip"
 
-    with zipfile.ZipFile(zip_path) as archive:
-        (member,) = archive.namelist()
-        data = archive.read(member)
+    data = csv_bytes(zip_path)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=list(EXPECTED_COLUMNS), skip_rows=1),
-        parse_options=pacsv.ParseOptions(
-            quote_char='"', double_quote=False, escape_char="\\", invalid_row_handler=count_malformed
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in EXPECTED_COLUMNS}, strings_can_be_null=False
-        ),
-    )
-    return table, malformed, lines
+    return parse_csv(data, count_malformed), malformed, lines
 
 
 def _stats(values: pa.Array, label: str, with_max: bool) -> dict[str, float]:
