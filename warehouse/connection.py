@@ -56,10 +56,19 @@ def sqlalchemy_url(dsn: str, search_path: str | None = None) -> URL:
     """
     from sqlalchemy.engine import URL
 
-    fields = parse_dsn(dsn)
-    if search_path:
-        fields["options"] = f"-c search_path={search_path}"
-    return URL.create("postgresql+psycopg2", query=fields)
+    url = URL.create("postgresql+psycopg2", query=parse_dsn(dsn))
+    return with_settings(url, {"search_path": search_path}) if search_path else url
+
+
+def with_settings(url: URL | str, settings: dict[str, str]) -> URL:
+    """``url`` whose sessions start with these server settings (libpq ``options``, ``-c name=value``),
+    after any it already sets."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(url)
+    options = [url.query["options"]] if "options" in url.query else []
+    options += [f"-c {name}={value}" for name, value in settings.items()]
+    return url.update_query_dict({"options": " ".join(options)})
 
 
 def configured_or_embedded(data_dir: Path) -> str:

@@ -8,12 +8,12 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from pipeline.publish import stage_run, validate_staged
+from pipeline.publish import STAGED_CHECK_SETTINGS, stage_run, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
 from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
-from warehouse.connection import connect, sqlalchemy_url, with_user
+from warehouse.connection import connect, sqlalchemy_url, with_settings, with_user
 from warehouse.sql_files import create_warehouse_schema, fetch_all_as_dicts, run_sql_file
 from warehouse.versions import VersionError, rollback
 
@@ -325,6 +325,18 @@ def test_a_key_no_expectation_states_stops_the_swap_with_postgresqls_message(db,
         publish_hand_made(db, write_run(tmp_path / "twice", SONGS_A[:2], twice), engine_params)
     assert statuses(db, first) == [("live",)]
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
+
+
+def test_the_staged_checks_sessions_get_their_settings_and_the_search_path(db):
+    from sqlalchemy import create_engine
+
+    engine = create_engine(with_settings(sqlalchemy_url(db.dsn, search_path="music_staging"), STAGED_CHECK_SETTINGS))
+    try:
+        with engine.connect() as session:
+            assert session.exec_driver_sql("show search_path").scalar() == "music_staging"
+            assert session.exec_driver_sql("show enable_hashjoin").scalar() == "off"
+    finally:
+        engine.dispose()
 
 
 def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path):
