@@ -66,7 +66,8 @@ def with_settings(url: URL | str, settings: dict[str, str]) -> URL:
     from sqlalchemy.engine import make_url
 
     url = make_url(url)
-    options = [url.query["options"]] if "options" in url.query else []
+    given = url.query.get("options", ())  # a field given twice in a URL's query is a tuple
+    options = [given] if isinstance(given, str) else list(given)
     options += [f"-c {name}={value}" for name, value in settings.items()]
     return url.update_query_dict({"options": " ".join(options)})
 
