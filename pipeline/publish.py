@@ -69,7 +69,7 @@ DATASETS = {
 assert tuple(DATASETS) == TABLES  # loaded in the order warehouse.versions keeps them
 # The staged checks' sessions plan without hash joins. The two foreign-key checks select only the key
 # columns, as PostgreSQL's own foreign-key check does, and both are in the indexes `stage` built: a merge
-# anti-join then reads the two indexes in order (1.3 to 1.7 s each on 31.4M pairs). The planner's own
+# anti-join then reads the two indexes in order (1.3 to 2.2 s each on 31.4M pairs). The planner's own
 # choice, at the default work_mem, is a parallel hash anti-join over the whole table that spills to
 # disk: 4 to 7 s each (docs/performance.md). Tables left without keys still validate (the merge sorts).
 STAGED_CHECK_SETTINGS = {"enable_hashjoin": "off"}

@@ -8,12 +8,12 @@ from decimal import Decimal
 import psycopg2
 import pytest
 
-from pipeline.publish import STAGED_CHECK_SETTINGS, stage_run, validate_staged
+from pipeline.publish import stage_run, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
 from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
-from warehouse.connection import connect, sqlalchemy_url, with_settings, with_user
+from warehouse.connection import connect, sqlalchemy_url, with_user
 from warehouse.sql_files import create_warehouse_schema, fetch_all_as_dicts, run_sql_file
 from warehouse.versions import VersionError, rollback
 
@@ -327,10 +327,23 @@ def test_a_key_no_expectation_states_stops_the_swap_with_postgresqls_message(db,
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
 
 
-def test_the_staged_checks_sessions_get_their_settings_and_the_search_path(db):
+def test_the_staged_checks_run_in_sessions_without_hash_joins(db, tmp_path, monkeypatch):
     from sqlalchemy import create_engine
 
-    engine = create_engine(with_settings(sqlalchemy_url(db.dsn, search_path="music_staging"), STAGED_CHECK_SETTINGS))
+    import pipeline.validation
+
+    validated_with = []
+    validate = pipeline.validation.validate_postgres_tables
+
+    def recording(suites, url, *args):
+        validated_with.append(url)
+        return validate(suites, url, *args)
+
+    monkeypatch.setattr(pipeline.validation, "validate_postgres_tables", recording)
+    good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
+    stage_run(db, good)
+    validate_staged(sqlalchemy_url(db.dsn, search_path="music_staging"), good)
+    engine = create_engine(validated_with[0])
     try:
         with engine.connect() as session:
             assert session.exec_driver_sql("show search_path").scalar() == "music_staging"
