@@ -327,6 +327,19 @@ def test_a_key_no_expectation_states_stops_the_swap_with_postgresqls_message(db,
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
 
 
+def test_keys_built_inside_a_callers_transaction_leave_its_planner_settings_as_they_were(db, tmp_path):
+    # The swap builds the keys inside its own transaction when stage could not; the file turns hash joins
+    # off for its foreign-key checks only.
+    broken = RunFolder(write_run(tmp_path / "broken", SONGS_A[:2], [(1, 3, 1, 0.5, 2)]))  # song 3 is not staged
+    assert stage_run(db, broken)["keys_built"] is False
+    with db, db.cursor() as cursor:
+        cursor.execute("delete from music_staging.recommendations where recommended_track_id = 3")
+        run_sql_file(cursor, "add_staging_constraints.sql")
+        cursor.execute("show enable_hashjoin")
+        assert cursor.fetchone() == ("on",)
+    assert staged_primary_keys(db) == ["recommendations_pkey", "tracks_pkey"]
+
+
 def test_the_staged_checks_run_in_sessions_without_hash_joins(db, tmp_path, monkeypatch):
     from sqlalchemy import create_engine
 
