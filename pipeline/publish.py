@@ -9,7 +9,7 @@ SQL lives in ``include/sql/``; moving versions between schemas in ``warehouse.ve
 
 Three steps, the DAG's tasks ``stage``, ``validate_staged`` and ``publish``, each
 returning what the run record needs:
-1. ``stage_run``: ``COPY`` (CSV, streamed from the Parquet files in batches) into
+1. ``stage_run``: ``COPY`` (streamed from the Parquet files in batches: binary or CSV) into
    ``music_staging.tracks`` / ``music_staging.recommendations``, committed; then the live tables'
    keys, checks and indexes are built on them (``build_staged_keys``) and their planner statistics
    gathered, so the validation's checks can use the indexes and the swap only moves tables.
@@ -28,15 +28,12 @@ states), the swap builds the keys itself and fails with PostgreSQL's message.
 
 from __future__ import annotations
 
-import io
+import functools
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_dataset
 from psycopg2 import IntegrityError
 
@@ -44,6 +41,7 @@ from pipeline.run_folder import RunFolder
 from pipeline.run_history import compute_params, validation_summary
 from pipeline.settings import EXPECTATIONS_DIR
 from warehouse.connection import with_settings
+from warehouse.copy_stream import BINARY_HEADER, BINARY_TRAILER, EncodedStream, binary_fields, binary_rows, csv_rows
 from warehouse.sql_files import create_warehouse_schema, fetch_one_as_dict, run_sql_file
 from warehouse.versions import (
     TABLES,
@@ -79,47 +77,28 @@ class PublishError(Exception):
     """The tables would not match the validated outputs."""
 
 
-class _CsvStream(io.RawIOBase):
-    """Record batches read as one CSV byte stream, encoded batch by batch as COPY asks for more.
-
-    One COPY statement for the whole dataset lets PostgreSQL parse what was sent while the
-    next batch is encoded (a COPY per batch would wait for each to finish).
-    """
-
-    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
-        self._batches: Iterator[pa.RecordBatch] = iter(batches)
-        self._pending = memoryview(b"")
-        self.rows = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self._pending:
-            batch = next(self._batches, None)
-            if batch is None:
-                return 0
-            encoded = io.BytesIO()
-            pa_csv.write_csv(batch, encoded, write_options=pa_csv.WriteOptions(include_header=False))
-            self._pending = encoded.getbuffer()
-            self.rows += batch.num_rows
-        size = min(len(target), len(self._pending))
-        target[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def copy_parquet(cursor: Any, parquet_path: str, table: str, columns: list[str]) -> int:
-    """COPY a Parquet dataset (a Spark output folder) into ``table`` as one CSV stream; return the rows sent.
+    """COPY a Parquet dataset (a Spark output folder) into ``table`` as one stream; return the rows sent.
 
-    ``table`` must have been created or emptied in this transaction: the rows are written frozen (``COPY
-    ... FREEZE``), visible to all and marked so in the visibility map. Otherwise the first query to read
-    each row would write its page again to record that, and index-only scans would visit the table.
+    In PostgreSQL's binary format when every column of ``table`` is a fixed-width number (the
+    recommendations), else as CSV (``warehouse.copy_stream``). ``table`` must have been created or emptied
+    in this transaction: the rows are written frozen (``COPY ... FREEZE``), visible to all and marked so in
+    the visibility map. Otherwise the first query to read each row would write its page again to record
+    that, and index-only scans would visit the table.
     """
-    dataset = pa_dataset.dataset(parquet_path, format="parquet")
-    stream = _CsvStream(dataset.to_batches(columns=columns, batch_size=COPY_BATCH_ROWS))
+    run_sql_file(cursor, "select_column_types.sql", {"table": table})
+    column_types = dict(cursor.fetchall())
+    fields = binary_fields([column_types[name] for name in columns])
+    batches = pa_dataset.dataset(parquet_path, format="parquet").to_batches(columns=columns, batch_size=COPY_BATCH_ROWS)
+    if fields is None:
+        stream, copy_format = EncodedStream(batches, csv_rows), "csv"
+    else:
+        encode = functools.partial(binary_rows, fields=fields)
+        stream, copy_format = EncodedStream(batches, encode, BINARY_HEADER, BINARY_TRAILER), "binary"
     cursor.copy_expert(
-        f"copy {table} ({', '.join(columns)}) from stdin with (format csv, freeze)", stream, size=COPY_READ_BYTES
+        f"copy {table} ({', '.join(columns)}) from stdin with (format {copy_format}, freeze)",
+        stream,
+        size=COPY_READ_BYTES,
     )
     return stream.rows
 

@@ -327,6 +327,31 @@ def test_a_key_no_expectation_states_stops_the_swap_with_postgresqls_message(db,
     assert live_pairs(db) == sorted((t, r) for t, r, *_ in RECS_A)
 
 
+def test_binary_copy_keeps_every_value_and_null_of_a_table_of_numbers(db, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.publish import copy_parquet
+
+    folder = tmp_path / "numbers"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "a": pa.array([1, None, -(2**62)], pa.int64()),
+                "b": pa.array([None, 7, -3], pa.int32()),
+                "c": pa.array([0.1, 1 / 3, None], pa.float64()),
+            }
+        ),
+        folder / "part-0.parquet",
+    )
+    with db, db.cursor() as cursor:
+        cursor.execute("create temporary table numbers (a bigint, b integer, c double precision)")
+        assert copy_parquet(cursor, str(folder), "numbers", ["a", "b", "c"]) == 3
+        cursor.execute("select a, b, c from numbers order by a nulls first")
+        assert cursor.fetchall() == [(None, 7, 1 / 3), (-(2**62), -3, None), (1, None, 0.1)]
+
+
 def test_keys_built_inside_a_callers_transaction_leave_its_planner_settings_as_they_were(db, tmp_path):
     # The swap builds the keys inside its own transaction when stage could not; the file turns hash joins
     # off for its foreign-key checks only.
