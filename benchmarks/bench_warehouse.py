@@ -35,7 +35,7 @@ from benchmarks.report import print_figures
 from pipeline.publish import copy_parquet, run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import data_dir
-from warehouse.connection import connect, sqlalchemy_url
+from warehouse.connection import connect
 from warehouse.embedded import ensure_database, start
 
 LOOKUP_QUERY = """
@@ -136,7 +136,7 @@ def bench_lookups(dsn: str, run_dir: Path, tracks: int, lookups: int, seed: int)
     # The DAG's own path: stage, validate the staged tables, swap in.
     run = RunFolder(run_dir)
     staged = stage_run(db, run)
-    validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
+    validated = validate_staged(dsn, run)
     params = {"min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "max_bucket": 0, "exact_work": 0,
               "top_k": 0, "holdout_fraction": 0,
               "holdout_max_playlists": None}  # fmt: skip

@@ -40,7 +40,7 @@ from benchmarks.report import print_figures
 from pipeline.publish import run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import data_dir, web_settings
-from warehouse.connection import airflow_connection_json, connect, sqlalchemy_url
+from warehouse.connection import airflow_connection_json, connect
 from warehouse.embedded import ensure_database, start
 
 START_SECONDS = 120
@@ -77,7 +77,7 @@ def publish_sample(dsn: str, tracks: int, top_k: int) -> None:
         write_datasets(Path(scratch), tracks, top_k, seed=7)
         db = connect(dsn)
         staged = stage_run(db, run)
-        validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
+        validated = validate_staged(dsn, run)
         params = {"min_playlists": 2, "num_perm": 0, "bands": 0, "rows_per_band": 0, "max_bucket": 0,
                   "exact_work": 0, "top_k": top_k, "holdout_fraction": 0,
                   "holdout_max_playlists": None}  # fmt: skip

@@ -430,12 +430,10 @@ def spotify_recommendations():
         from pipeline.publish import validate_staged as validate
         from pipeline.run_folder import RunFolder
         from pipeline.validation import ValidationFailed
-        from warehouse.connection import airflow_dsn, sqlalchemy_url
+        from warehouse.connection import airflow_dsn
 
         try:
-            return validate(
-                sqlalchemy_url(airflow_dsn(), search_path="music_staging"), RunFolder.of_run(dag.dag_id, run_id)
-            )
+            return validate(airflow_dsn(), RunFolder.of_run(dag.dag_id, run_id))
         except ValidationFailed as failure:
             raise AirflowFailException(str(failure)) from failure
 

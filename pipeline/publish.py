@@ -40,7 +40,7 @@ from psycopg2 import IntegrityError
 from pipeline.run_folder import RunFolder
 from pipeline.run_history import compute_params, validation_summary
 from pipeline.settings import EXPECTATIONS_DIR
-from warehouse.connection import with_settings
+from warehouse.connection import sqlalchemy_url, with_settings
 from warehouse.copy_stream import BINARY_HEADER, BINARY_TRAILER, EncodedStream, binary_fields, binary_rows, csv_rows
 from warehouse.sql_files import create_warehouse_schema, fetch_one_as_dict, run_sql_file
 from warehouse.versions import (
@@ -71,6 +71,7 @@ assert tuple(DATASETS) == TABLES  # loaded in the order warehouse.versions keeps
 # choice, at the default work_mem, is a parallel hash anti-join over the whole table that spills to
 # disk: 4 to 7 s each (docs/performance.md). Tables left without keys still validate (the merge sorts).
 STAGED_CHECK_SETTINGS = {"enable_hashjoin": "off"}
+STAGING_SCHEMA = "music_staging"
 
 
 class PublishError(Exception):
@@ -156,10 +157,10 @@ def build_staged_keys(connection: Any) -> bool:
     return built
 
 
-def validate_staged(sqlalchemy_url: Any, run: RunFolder) -> dict[str, Any]:
+def validate_staged(dsn: str, run: RunFolder) -> dict[str, Any]:
     """Great Expectations on the staged tables inside PostgreSQL (suites in ``expectations/staged``).
 
-    ``sqlalchemy_url`` must set the search path to ``music_staging``; the checks' sessions add
+    Connects to the database of ``dsn`` with the search path ``music_staging`` and
     ``STAGED_CHECK_SETTINGS``. Writes ``validation/staged.json`` and adds to the run's Data Docs; raises
     ``ValidationFailed`` listing what failed, so the swap does not happen. Returns the report's summary
     and the seconds.
@@ -170,7 +171,7 @@ def validate_staged(sqlalchemy_url: Any, run: RunFolder) -> dict[str, Any]:
     expected = {f"{table}_rows": rows for table, rows in parquet_rows(run).items()}
     report = validate_postgres_tables(
         load_suites(EXPECTATIONS_DIR / "staged"),
-        with_settings(sqlalchemy_url, STAGED_CHECK_SETTINGS),
+        with_settings(sqlalchemy_url(dsn, search_path=STAGING_SCHEMA), STAGED_CHECK_SETTINGS),
         expected,
         run.gx_project_root,
     )
@@ -245,7 +246,7 @@ def swap_in(connection: Any, run: RunFolder, record: dict[str, Any], **lock_wait
         replace_versions_of(cursor, record["dag_run_id"])
         archive_live(cursor)
         for table in TABLES:
-            move_table(cursor, "music_staging", table, "music", table)
+            move_table(cursor, STAGING_SCHEMA, table, "music", table)
         run_sql_file(cursor, "insert_run.sql", record)
         (run_id,) = cursor.fetchone()
         for figures in evaluation_rows(run):

@@ -20,7 +20,7 @@ from typing import Any
 
 from pipeline import publish, validation
 from pipeline.run_folder import RunFolder
-from warehouse.connection import connect, sqlalchemy_url
+from warehouse.connection import connect
 
 PARAMS = {"min_playlists": 2, "num_perm": 128, "bands": 64, "rows_per_band": 2, "max_bucket": 20,
           "exact_work": 50000, "top_k": 20, "holdout_fraction": 0.01,
@@ -55,7 +55,7 @@ def main() -> None:
     run = RunFolder(run_dir)
     connection = connect(dsn)
     staged = publish.stage_run(connection, run)
-    validated = publish.validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
+    validated = publish.validate_staged(dsn, run)
     record = publish.run_record(run, dag_run_id, "file:///sample.zip", None, PARAMS, staged, validated)
     publish.swap_in(connection, run, record)
     print("published", flush=True)

@@ -24,7 +24,7 @@ from pipeline.publish import run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
 from pipeline.settings import PROJECT_ROOT
 from tests.integration.run_folders import publish_hand_made, write_run
-from warehouse.connection import connect, sqlalchemy_url
+from warehouse.connection import connect
 from warehouse.versions import VersionError
 
 SONGS_V1 = [(1, "Björk", "Jóga", 5), (2, "Björk", "Hyperballad", 4), (3, "Sigur Rós", "Hoppípolla", 3)]
@@ -153,7 +153,7 @@ def staged_run(dsn: str, run_dir: Path, engine_params: dict) -> tuple[RunFolder,
     run = RunFolder(run_dir)
     connection = connect(dsn)
     staged = stage_run(connection, run)
-    validated = validate_staged(sqlalchemy_url(dsn, search_path="music_staging"), run)
+    validated = validate_staged(dsn, run)
     connection.close()
     return run, run_record(run, f"manual__{run_dir.name}", "file:///x.zip", None, engine_params, staged, validated)
 

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 
 from pipeline.publish import run_record, stage_run, swap_in, validate_staged
 from pipeline.run_folder import RunFolder
-from warehouse.connection import sqlalchemy_url
 
 SONG_COLUMNS = ["track_id", "artist", "track", "playlist_count"]
 RECOMMENDATION_COLUMNS = ["track_id", "recommended_track_id", "rank", "similarity", "shared_playlists"]
@@ -37,6 +36,6 @@ def publish_hand_made(db, run_dir, params: dict, dag_run_id: str | None = None) 
     dag_run_id = dag_run_id or f"manual__{uuid.uuid4().hex}"
     run = RunFolder(run_dir)
     staged = stage_run(db, run)
-    validated = validate_staged(sqlalchemy_url(db.dsn, search_path="music_staging"), run)
+    validated = validate_staged(db.dsn, run)
     record = run_record(run, dag_run_id, "file:///sample.zip", {"kind": "file"}, params, staged, validated)
     return swap_in(db, run, record)

@@ -13,7 +13,7 @@ from pipeline.run_folder import RunFolder
 from pipeline.settings import EXPECTATIONS_DIR, SQL_DIR
 from pipeline.validation import ValidationFailed, load_suites
 from tests.integration.run_folders import publish_hand_made, write_run
-from warehouse.connection import connect, sqlalchemy_url, with_user
+from warehouse.connection import connect, with_user
 from warehouse.sql_files import create_warehouse_schema, fetch_all_as_dicts, run_sql_file
 from warehouse.versions import VersionError, rollback
 
@@ -380,7 +380,7 @@ def test_the_staged_checks_run_in_sessions_without_hash_joins(db, tmp_path, monk
     monkeypatch.setattr(pipeline.validation, "validate_postgres_tables", recording)
     good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
     stage_run(db, good)
-    validate_staged(sqlalchemy_url(db.dsn, search_path="music_staging"), good)
+    validate_staged(db.dsn, good)
     engine = create_engine(validated_with[0])
     try:
         with engine.connect() as session:
@@ -391,10 +391,9 @@ def test_the_staged_checks_run_in_sessions_without_hash_joins(db, tmp_path, monk
 
 
 def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_path):
-    staging = sqlalchemy_url(db.dsn, search_path="music_staging")
     good = RunFolder(write_run(tmp_path / "good", SONGS_A, RECS_A))
     stage_run(db, good)
-    validated = validate_staged(staging, good)
+    validated = validate_staged(db.dsn, good)
     suites = load_suites(EXPECTATIONS_DIR / "staged")
     checked = sum(len(suite["expectations"]) for suite in suites)
     assert validated["summary"] == {"success": True, "expectations": checked, "failed": 0}
@@ -407,7 +406,7 @@ def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_p
     assert stage_run(db, broken)["keys_built"] is False
     assert staged_primary_keys(db) == []
     with pytest.raises(ValidationFailed, match="every recommended_track_id is in music_staging.tracks"):
-        validate_staged(staging, broken)
+        validate_staged(db.dsn, broken)
 
     stage_run(db, good)
     with db.cursor() as cursor:
@@ -415,4 +414,4 @@ def test_staged_tables_are_validated_inside_postgresql_before_the_swap(db, tmp_p
         cursor.execute("delete from music_staging.tracks where track_id = 3")
     db.commit()
     with pytest.raises(ValidationFailed, match="expect_table_row_count_to_equal"):
-        validate_staged(staging, good)
+        validate_staged(db.dsn, good)
