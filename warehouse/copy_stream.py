@@ -76,7 +76,8 @@ class EncodedStream(io.RawIOBase):
 
 
 def csv_rows(batch: pa.RecordBatch) -> bytes:
-    """The batch as CSV lines without a header (COPY's ``format csv``: an empty field is NULL)."""
+    """The batch as CSV lines without a header. pyarrow writes a null as an empty field and an empty
+    string as ``""``, which COPY's ``format csv`` reads as NULL and as an empty string."""
     encoded = io.BytesIO()
     pa_csv.write_csv(batch, encoded, write_options=pa_csv.WriteOptions(include_header=False))
     return encoded.getvalue()
