@@ -71,7 +71,6 @@ assert tuple(DATASETS) == TABLES  # loaded in the order warehouse.versions keeps
 # choice, at the default work_mem, is a parallel hash anti-join over the whole table that spills to
 # disk: 4 to 7 s each (docs/performance.md). Tables left without keys still validate (the merge sorts).
 STAGED_CHECK_SETTINGS = {"enable_hashjoin": "off"}
-STAGING_SCHEMA = "music_staging"
 
 
 class PublishError(Exception):
@@ -171,7 +170,7 @@ def validate_staged(dsn: str, run: RunFolder) -> dict[str, Any]:
     expected = {f"{table}_rows": rows for table, rows in parquet_rows(run).items()}
     report = validate_postgres_tables(
         load_suites(EXPECTATIONS_DIR / "staged"),
-        with_settings(sqlalchemy_url(dsn, search_path=STAGING_SCHEMA), STAGED_CHECK_SETTINGS),
+        with_settings(sqlalchemy_url(dsn, search_path="music_staging"), STAGED_CHECK_SETTINGS),
         expected,
         run.gx_project_root,
     )
@@ -246,7 +245,7 @@ def swap_in(connection: Any, run: RunFolder, record: dict[str, Any], **lock_wait
         replace_versions_of(cursor, record["dag_run_id"])
         archive_live(cursor)
         for table in TABLES:
-            move_table(cursor, STAGING_SCHEMA, table, "music", table)
+            move_table(cursor, "music_staging", table, "music", table)
         run_sql_file(cursor, "insert_run.sql", record)
         (run_id,) = cursor.fetchone()
         for figures in evaluation_rows(run):
