@@ -45,11 +45,16 @@ def accounting(read: int, accepted: int, **rejected: int) -> dict:
     }
 
 
-def run_extract(spark, tmp_path, body: bytes) -> tuple[dict, RunFolder]:
-    """The dataset zip holding ``body``, extracted by the job's IO path; its metrics and run folder."""
+def dataset_zip(tmp_path, body: bytes):
     source = tmp_path / "spotify_playlists.zip"
     with zipfile.ZipFile(source, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("spotify_dataset.csv", body)
+    return source
+
+
+def run_extract(spark, tmp_path, body: bytes) -> tuple[dict, RunFolder]:
+    """The dataset zip holding ``body``, extracted by the job's IO path; its metrics and run folder."""
+    source = dataset_zip(tmp_path, body)
     run_dir = tmp_path / "run"
     args = extract.parse_args(["--source-zip", str(source), "--run-dir", str(run_dir), "--min-playlists", "1"])
     return extract.run_extract(spark, args), RunFolder(run_dir)
@@ -133,6 +138,29 @@ def test_an_empty_file_fails_at_once_in_one_line(spark, tmp_path):
     assert message.endswith("spotify_dataset.csv: the file is empty: no header line")
     assert "\n" not in message
     assert not (tmp_path / "run" / "datasets").exists()  # failed before any Spark work
+
+
+def test_a_zip_that_cannot_be_read_fails_in_one_line_before_spark(tmp_path):
+    broken = tmp_path / "spotify_playlists.zip"
+    broken.write_bytes(dataset_zip(tmp_path, csv(*GOOD)).read_bytes()[:-40])  # its end cut off
+    with pytest.raises(ValueError) as failure:
+        extract.unpack_checked_csv(broken, RunFolder(tmp_path / "run"))
+    assert "spotify_playlists.zip: not a complete, readable zip" in str(failure.value)
+    assert "\n" not in str(failure.value)
+
+
+def test_a_csv_unpacked_beforehand_is_extracted_alike_and_its_seconds_counted(spark, tmp_path):
+    # What the job's main does: unpack while Spark starts, then hand the CSV to run_extract.
+    run = RunFolder(tmp_path / "run")
+    unpacked = extract.unpack_checked_csv(dataset_zip(tmp_path, csv(*GOOD, row(artist=""))), run)
+    assert unpacked.header == HEADER.decode()
+    unpacked = extract.UnpackedCsv(unpacked.path, unpacked.header, seconds=1000.0)
+    args = extract.parse_args(["--source-zip", "unused.zip", "--run-dir", str(run.path), "--min-playlists", "1"])
+    metrics = extract.run_extract(spark, args, unpacked)
+    assert counted(metrics) == accounting(read=4, accepted=3, blank_artist=1)
+    assert song_names(spark, run) == {("Elvis Costello", "Alison"), ("Björk", "Jóga"), ("東京事変", "群青日和")}
+    assert metrics["seconds"] >= 1000.0  # the unpacking's seconds are the job's own work too
+    assert not unpacked.path.exists()  # the unpacked CSV is removed once extracted
 
 
 def test_a_file_with_only_the_header_reads_zero_rows(spark, tmp_path):

@@ -253,6 +253,23 @@ def test_songs_merge_spellings_count_distinct_playlists_and_drop_rare_songs(spar
     assert playlist_tracks.select("track_id").distinct().count() == 1
 
 
+def test_spellings_are_counted_and_a_shared_spelling_id_is_refused(spark):
+    accepted = _accepted(
+        spark,
+        [
+            (USER, "Simon & Garfunkel", "The Boxer", "Folk"),
+            (USER, "Simon and Garfunkel", "The Boxer", "Folk"),
+            (OTHER_USER, "Simon & Garfunkel", "The Boxer", "Evening"),
+        ],
+    )
+    spellings = extract.song_spellings(accepted)
+    assert extract.check_spelling_ids(spellings) == 2
+    # Two spellings given one id, as a 64-bit collision would: their rows would join both songs.
+    colliding = spellings.withColumn("spelling_id", F.lit(7).cast("long"))
+    with pytest.raises(ValueError, match="1 pair\\(s\\) of distinct spellings share a 64-bit spelling id"):
+        extract.check_spelling_ids(colliding)
+
+
 def test_ids_are_stable_hashes_of_the_normalised_key(spark):
     first = _accepted(spark, [(USER, "Simon & Garfunkel", "The Boxer", "Folk")])
     again = _accepted(spark, [(OTHER_USER, "simon and garfunkel", "The Boxer [Mono]", "Other")])
