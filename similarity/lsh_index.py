@@ -37,14 +37,15 @@ every group), merged by the caller; a worker holds one group's bands at a time.
 Memory per worker: the playlist sets (the sparse song x playlist matrix and
 its transpose: 16 bytes per (song, playlist) pair, and the hash index of the
 pairs of the songs answered through LSH) plus, per band held, an int32 per song
-answered through LSH and per member of a kept bucket; while bands are added,
-two uint64 keys per song and band being added, read from the signatures piece
-by piece.
+answered through LSH and per member of a kept bucket. Built from the whole
+bands' keys (``SongIndex.from_signatures``), or from the signatures read twice
+piece by piece (``SongIndex.add_bands_read_twice``, what a worker does): then
+only one piece's keys and the kept buckets' songs are held while building.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,13 +120,26 @@ def query_band_chunks(
     """``band_chunks`` of only the buckets that hold one of ``query_rows`` (sorted song rows): the chunks
     the queries can reach, the same as in the whole band. ``chunk_of`` is per query row, ``members``
     are song rows; the figures count the kept buckets."""
-    query_keys = np.sort(bucket_keys[query_rows])
-    at = np.searchsorted(query_keys, bucket_keys)
-    kept = np.flatnonzero(query_keys[np.minimum(at, len(query_keys) - 1)] == bucket_keys) if len(query_keys) else at[:0]
-    # kept is ascending, so the kept songs' order, and the tie-breaks of band_chunks, are the whole band's
-    chunks, stats = band_chunks(bucket_keys[kept], order_keys[kept], max_bucket)
-    chunk_of = chunks.chunk_of[np.searchsorted(kept, query_rows)]
-    return BandChunks(chunk_of, chunks.offsets, kept[chunks.members].astype(np.int32)), stats
+    kept = np.flatnonzero(in_sorted(np.sort(bucket_keys[query_rows]), bucket_keys))
+    return kept_band_chunks(kept, bucket_keys[kept], order_keys[kept], query_rows, max_bucket)
+
+
+def kept_band_chunks(
+    kept_rows: np.ndarray, bucket_keys: np.ndarray, order_keys: np.ndarray, query_rows: np.ndarray, max_bucket: int
+) -> tuple[BandChunks, BandStats]:
+    """``query_band_chunks`` from the kept songs alone: ``kept_rows`` (ascending) are every song of the buckets
+    that hold one of ``query_rows``, with their bucket and order keys."""
+    # kept_rows is ascending, so the kept songs' order, and the tie-breaks of band_chunks, are the whole band's
+    chunks, stats = band_chunks(bucket_keys, order_keys, max_bucket)
+    chunk_of = chunks.chunk_of[np.searchsorted(kept_rows, query_rows)]
+    return BandChunks(chunk_of, chunks.offsets, kept_rows[chunks.members].astype(np.int32)), stats
+
+
+def in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is one of ``sorted_values`` (ascending)."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    return sorted_values[np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)] == values
 
 
 def band_keys(signatures: np.ndarray, band: int, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
@@ -309,24 +323,98 @@ def band_key_table(
     songs = len(sets.track_ids)
     keys = np.empty((len(band_numbers), songs), dtype=np.uint64)
     orders = np.empty((len(band_numbers), songs), dtype=np.uint64)
-    seen = np.zeros(songs, dtype=bool)
-    pieces = 0
+    coverage = _SignatureCoverage(songs)
     for track_ids, signatures in signature_batches:
-        needed = (max(band_numbers, default=-1) + 1) * rows_per_band
-        if needed > signatures.shape[1]:
-            raise ValueError(f"band {needed // rows_per_band - 1} needs {needed} signature values, "
-                             f"the signatures have {signatures.shape[1]}")  # fmt: skip
-        rows = sets.rows_of(track_ids)
-        seen[rows] = True
-        pieces += len(rows)
+        _check_width(signatures, band_numbers, rows_per_band)
+        rows = coverage.add(sets.rows_of(track_ids))
         for j, band in enumerate(band_numbers):
             keys[j, rows], orders[j, rows] = band_keys(signatures, int(band), rows_per_band)
-    if pieces != songs or not seen.all():
-        raise ValueError(
-            f"{songs} songs are in playlists but {pieces} signatures cover {int(seen.sum())} of them: "
-            "every song needs exactly one signature"
-        )
+    coverage.check()
     return keys, orders
+
+
+def lsh_band_keys(
+    signature_batches: Iterable[tuple[np.ndarray, np.ndarray]],
+    sets: PlaylistSets,
+    band_numbers: Sequence[int],
+    rows_per_band: int,
+) -> np.ndarray:
+    """The bucket keys (bands x songs, songs as ``sets.lsh_rows``) of the songs answered through LSH in
+    these bands: the buckets an index keeps. Of each piece of the signatures only those songs' rows are
+    hashed."""
+    queries = sets.lsh_rows
+    keys = np.zeros((len(band_numbers), len(queries)), dtype=np.uint64)
+    found = np.zeros(len(queries), dtype=bool)
+    for track_ids, signatures in signature_batches:
+        _check_width(signatures, band_numbers, rows_per_band)
+        rows = sets.rows_of(track_ids)
+        mine = in_sorted(queries, rows)
+        if mine.any():
+            position = np.searchsorted(queries, rows[mine])
+            found[position] = True
+            for j, band in enumerate(band_numbers):
+                keys[j, position] = band_keys(signatures[mine], int(band), rows_per_band)[0]
+    if not found.all():
+        raise ValueError(f"{int((~found).sum())} songs answered through LSH have no signature")
+    return keys
+
+
+def kept_band_songs(
+    signature_batches: Iterable[tuple[np.ndarray, np.ndarray]],
+    sets: PlaylistSets,
+    band_numbers: Sequence[int],
+    rows_per_band: int,
+    lsh_keys: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per band: the rows (ascending), bucket keys and order keys of the songs in a bucket that holds a song
+    answered through LSH (whose keys are ``lsh_keys``, ``lsh_band_keys``'). Every song's keys are computed
+    piece by piece and only those songs' are kept, so memory holds one piece's keys and the kept songs
+    (about 1% of the songs per band at 12.9M rows)."""
+    wanted = [np.sort(band_lsh_keys) for band_lsh_keys in lsh_keys]
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in band_numbers]
+    coverage = _SignatureCoverage(len(sets.track_ids))
+    for track_ids, signatures in signature_batches:
+        _check_width(signatures, band_numbers, rows_per_band)
+        rows = coverage.add(sets.rows_of(track_ids))
+        for j, band in enumerate(band_numbers):
+            key, order = band_keys(signatures, int(band), rows_per_band)
+            hit = in_sorted(wanted[j], key)
+            parts[j].append((rows[hit], key[hit], order[hit]))
+    coverage.check()
+    kept = []
+    for band_parts in parts:
+        rows, keys, orders = (np.concatenate(column) for column in zip(*band_parts, strict=True))
+        by_row = np.argsort(rows, kind="stable")
+        kept.append((rows[by_row], keys[by_row], orders[by_row]))
+    return kept
+
+
+def _check_width(signatures: np.ndarray, band_numbers: Sequence[int], rows_per_band: int) -> None:
+    needed = (max(band_numbers, default=-1) + 1) * rows_per_band
+    if needed > signatures.shape[1]:
+        raise ValueError(f"band {needed // rows_per_band - 1} needs {needed} signature values, "
+                         f"the signatures have {signatures.shape[1]}")  # fmt: skip
+
+
+class _SignatureCoverage:
+    """Checks that the pieces of the signatures give every song of the playlist sets exactly one."""
+
+    def __init__(self, songs: int) -> None:
+        self.seen = np.zeros(songs, dtype=bool)
+        self.pieces = 0
+
+    def add(self, rows: np.ndarray) -> np.ndarray:
+        self.seen[rows] = True
+        self.pieces += len(rows)
+        return rows
+
+    def check(self) -> None:
+        songs = len(self.seen)
+        if self.pieces != songs or not self.seen.all():
+            raise ValueError(
+                f"{songs} songs are in playlists but {self.pieces} signatures cover {int(self.seen.sum())} of "
+                "them: every song needs exactly one signature"
+            )
 
 
 class SongIndex:
@@ -345,9 +433,24 @@ class SongIndex:
     def add_bands(self, keys: np.ndarray, orders: np.ndarray) -> None:
         """Chunk the bands whose bucket and order keys these are (``band_key_table``'s arrays)."""
         for band_keys_, band_orders in zip(keys, orders, strict=True):
-            chunks, band_stats = query_band_chunks(band_keys_, band_orders, self.query_rows, self.max_bucket)
-            self.bands.append(chunks)
-            self.band_stats.append(band_stats)
+            self._add(*query_band_chunks(band_keys_, band_orders, self.query_rows, self.max_bucket))
+
+    def add_bands_read_twice(
+        self,
+        read_signatures: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
+        band_numbers: Sequence[int],
+        rows_per_band: int,
+    ) -> None:
+        """Add these bands from the signatures read piece by piece, twice: first the bucket keys of the songs
+        answered through LSH (``lsh_band_keys``), then every song's, keeping the songs of those buckets
+        (``kept_band_songs``). The same chunks as ``add_bands`` of the whole bands' keys."""
+        lsh_keys = lsh_band_keys(read_signatures(), self.sets, band_numbers, rows_per_band)
+        for kept in kept_band_songs(read_signatures(), self.sets, band_numbers, rows_per_band, lsh_keys):
+            self._add(*kept_band_chunks(*kept, self.query_rows, self.max_bucket))
+
+    def _add(self, chunks: BandChunks, band_stats: BandStats) -> None:
+        self.bands.append(chunks)
+        self.band_stats.append(band_stats)
 
     @property
     def stats(self) -> BandStats:

@@ -26,11 +26,14 @@ are the songs' ids in and the recommendations out.
 Memory: every worker holds the playlist sets (16 bytes per playlist/song
 pair: the sparse matrix and its transpose) and one group's bands, of which it
 keeps only the buckets holding a song answered through LSH (about 1% of the
-songs per band at 12.9M rows); the bands' keys are built for every song, in
-passes of at most BAND_KEY_BYTES. The default, one group per core of the
-cluster (Spark's default parallelism), splits that key building between the
-workers. The playlist sets are whole in every worker: exact scoring reads any
-song's co-members (figures: docs/performance.md, "Executor memory").
+songs per band at 12.9M rows). It builds a group by reading the signatures
+twice, piece by piece: first the bucket keys of the songs answered through
+LSH, then every song's keys, of which it keeps those songs' buckets
+(``SongIndex.add_bands_read_twice``), so building holds one piece's keys and
+the kept songs. The default, one group per core of the cluster (Spark's
+default parallelism), splits that key building between the workers. The
+playlist sets are whole in every worker: exact scoring reads any song's
+co-members (figures: docs/performance.md, "Executor memory").
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipeline.run_folder import RunFolder
-from similarity.lsh_index import PlaylistSets, SongIndex, band_groups, band_key_table, sorted_distinct
+from similarity.lsh_index import PlaylistSets, SongIndex, band_groups, sorted_distinct
 from spark_jobs.session import build_session
 from spark_jobs.validate import add_suites_dir_argument, prepare_validation, validate_stage
 
@@ -79,7 +82,6 @@ OUTPUT_SCHEMA = (
 )
 _ARROW_COUNTERS = pa.struct([(name, pa.int64()) for name in COUNTER_FIELDS])
 SIGNATURE_BATCH_ROWS = 16_384  # signatures decoded at a time while a band group is built
-BAND_KEY_BYTES = 256 << 20  # a pass's bucket and order keys: more bands, more passes over the signatures
 SIGNATURE_READ_BUFFER = 8 << 20  # bytes of a file read at a time (0, pyarrow's default: a whole column chunk)
 
 
@@ -168,17 +170,13 @@ def load_index(spec: IndexSpec, group: int) -> tuple[SongIndex, bool]:
     if built:
         _INDEXES.clear()  # the previous group's bands go before this group's are built
         release_freed_memory()
-        sets = load_playlist_sets(spec)
-        index = SongIndex(sets, spec.max_bucket)
-        numbers = band_groups(spec.bands, spec.band_groups)[group]
-        per_pass = max(1, BAND_KEY_BYTES // (16 * max(1, len(sets.track_ids))))  # two uint64 keys per song and band
-        for first in range(0, len(numbers), per_pass):  # one read of the signatures per pass
-            keys, orders = band_key_table(
-                signature_batches(spec.signatures_path), sets, numbers[first : first + per_pass], spec.rows_per_band
-            )
-            index.add_bands(keys, orders)
-            del keys, orders
-            release_freed_memory()
+        index = SongIndex(load_playlist_sets(spec), spec.max_bucket)
+        index.add_bands_read_twice(
+            partial(signature_batches, spec.signatures_path),
+            band_groups(spec.bands, spec.band_groups)[group],
+            spec.rows_per_band,
+        )
+        release_freed_memory()
         _INDEXES[(spec, group)] = index
     return _INDEXES[(spec, group)], built
 

@@ -219,3 +219,37 @@ def test_only_the_songs_answered_through_lsh_can_be_asked_of_the_index():
         all_exact.candidates(exact)
     with pytest.raises(ValueError, match="answered through LSH"):
         all_exact.sets.shared_playlists(exact, lsh)
+
+
+def test_bands_read_twice_in_pieces_give_the_chunks_of_the_whole_bands():
+    # 400 random songs, some answered through LSH (exact work above 40), in buckets small enough to be cut
+    # (max_bucket 3). The worker's build, reading the signatures twice in shuffled pieces of 7 songs, must
+    # keep exactly the chunks that chunking every song's keys of the whole bands gives.
+    rng = np.random.default_rng(5)
+    sets = {song: sorted(set(rng.integers(0, 40, rng.integers(1, 5)).tolist())) for song in range(1000, 1400)}
+    songs = np.array(sorted(sets), dtype=np.int64)
+    playlist_ids = np.array([p for s in songs for p in sets[s]], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
+    signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(16))
+    track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
+    whole = SongIndex.from_signatures(songs, signatures, playlist_ids, track_ids, 8, 2, 3, exact_work=40)
+    assert 20 < len(whole.query_rows) < 380  # both kinds of songs are there
+    assert whole.stats.buckets_cut > 0
+
+    shuffled = rng.permutation(len(songs))
+    pieces = [(songs[shuffled[i : i + 7]], signatures[shuffled[i : i + 7]]) for i in range(0, len(songs), 7)]
+    read_twice = SongIndex(whole.sets, 3)
+    read_twice.add_bands_read_twice(lambda: iter(pieces), range(8), 2)
+
+    assert read_twice.stats == whole.stats
+    for a, b in zip(read_twice.bands, whole.bands, strict=True):
+        assert a.chunk_of.tolist() == b.chunk_of.tolist()
+        assert a.offsets.tolist() == b.offsets.tolist() and a.members.tolist() == b.members.tolist()
+    # Only the buckets holding a song answered through LSH were kept: some songs are in none of them.
+    assert sum(len(band.members) for band in read_twice.bands) < 8 * len(songs)
+
+    missing = sum(int(np.isin(whole.sets.rows_of(ids), whole.query_rows).sum()) for ids, _ in pieces[:1])
+    with pytest.raises(ValueError, match=f"^{missing} songs answered through LSH have no signature"):
+        SongIndex(whole.sets, 3).add_bands_read_twice(lambda: iter(pieces[1:]), range(8), 2)
+    with pytest.raises(ValueError, match="400 songs are in playlists but 407 signatures cover 400"):
+        SongIndex(whole.sets, 3).add_bands_read_twice(lambda: iter([*pieces, pieces[0]]), range(8), 2)

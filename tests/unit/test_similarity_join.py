@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
-from similarity.lsh_index import SongIndex
+from similarity.lsh_index import SongIndex, band_key_table
 from similarity.minhash import hash_coefficients, signature_matrix
 from spark_jobs import similarity_join
 from spark_jobs.minhash import minhash_signatures, song_playlist_sets
@@ -149,33 +149,40 @@ def test_signatures_are_read_in_pieces_and_must_all_have_one_length(tmp_path, mo
         list(similarity_join.signature_batches(str(folder)))
 
 
-def test_an_index_built_in_several_passes_over_the_signatures_is_the_same(tmp_path, monkeypatch):
+def test_a_workers_index_read_in_pieces_is_the_index_of_the_whole_bands(tmp_path, monkeypatch):
     songs = sorted({track for _, track in PLAYLIST_TRACKS})
     playlists = {song: sorted(p for p, t in PLAYLIST_TRACKS if t == song) for song in songs}
     offsets = np.r_[0, np.cumsum([len(playlists[song]) for song in songs])]
     flat = np.array([p for song in songs for p in playlists[song]], dtype=np.int64)
     signatures = signature_matrix(flat, offsets, *hash_coefficients(16))
     (tmp_path / "signatures").mkdir()
-    pq.write_table(
-        pa.table({"track_id": songs, "signature": signatures.tolist()}), tmp_path / "signatures" / "part-0.parquet"
-    )
+    for part, rows in enumerate([[4, 0, 2], [5, 1, 3]]):  # the songs in another order than the playlist sets'
+        pq.write_table(
+            pa.table({"track_id": [songs[r] for r in rows], "signature": signatures[rows].tolist()}),
+            tmp_path / "signatures" / f"part-{part}.parquet",
+        )
     pq.write_table(
         pa.table({"playlist_id": [p for p, _ in PLAYLIST_TRACKS], "track_id": [t for _, t in PLAYLIST_TRACKS]}),
         tmp_path / "playlist_tracks.parquet",
     )
+    # exact work above 4: songs 1, 2, 3 and 6 are answered through LSH, 4 and 5 exactly
     spec = similarity_join.IndexSpec(
-        str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks.parquet"), 16, 1, 100, 0, 2, 0
+        str(tmp_path / "signatures"), str(tmp_path / "playlist_tracks.parquet"), 16, 1, 2, 4, 2, 0
     )
+    monkeypatch.setattr(similarity_join, "SIGNATURE_BATCH_ROWS", 2)
+    monkeypatch.setattr(similarity_join, "_SETS", {})
+    monkeypatch.setattr(similarity_join, "_INDEXES", {})
+    worker = similarity_join.load_index(spec, 1)[0]  # group 1: bands 8 to 15
 
-    def built(key_bytes: int) -> SongIndex:
-        monkeypatch.setattr(similarity_join, "BAND_KEY_BYTES", key_bytes)
-        monkeypatch.setattr(similarity_join, "_INDEXES", {})
-        return similarity_join.load_index(spec, 1)[0]
-
-    one_pass, band_by_band = built(1 << 20), built(16 * len(songs))  # all 8 bands of group 1 at once, or 1 a pass
-    assert len(one_pass.bands) == len(band_by_band.bands) == 8
-    assert one_pass.stats == band_by_band.stats
-    for a, b in zip(one_pass.bands, band_by_band.bands, strict=True):
+    sets = similarity_join.load_playlist_sets(spec)
+    assert sets.track_ids[sets.lsh_rows].tolist() == [1, 2, 3, 6]
+    whole = SongIndex(sets, 2)
+    whole.add_bands(*band_key_table([(np.array(songs), signatures)], sets, range(8, 16), 1))
+    assert len(worker.bands) == 8
+    assert worker.stats == whole.stats
+    for a, b in zip(worker.bands, whole.bands, strict=True):
         assert a.chunk_of.tolist() == b.chunk_of.tolist() and a.members.tolist() == b.members.tolist()
-    ids = np.array(songs)
-    assert str(one_pass.recommend(ids, 3)) == str(band_by_band.recommend(ids, 3))
+    lsh_songs = np.array([1, 2, 3, 6])
+    assert str(worker.recommend(lsh_songs, 3, exact_songs=False)) == str(
+        whole.recommend(lsh_songs, 3, exact_songs=False)
+    )
