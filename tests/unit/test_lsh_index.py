@@ -23,6 +23,18 @@ def index_of(
     )
 
 
+def random_songs(rng, song_ids: range, playlists: int, max_playlists: int, num_perm: int):
+    """Songs in 1 to ``max_playlists - 1`` random playlists of ``playlists``: their sets, the song ids (sorted),
+    their signatures and the (playlist_ids, track_ids) pairs ``SongIndex.from_signatures`` takes."""
+    sets = {song: sorted(set(rng.integers(0, playlists, rng.integers(1, max_playlists)).tolist())) for song in song_ids}
+    songs = np.array(sorted(sets), dtype=np.int64)
+    playlist_ids = np.array([p for s in songs for p in sets[s]], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
+    signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(num_perm))
+    track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
+    return sets, songs, signatures, (playlist_ids, track_ids)
+
+
 def as_rows(found: dict) -> list[tuple]:
     columns = ("track_id", "recommended_track_id", "rank", "similarity", "shared_playlists")
     return [tuple(value.item() for value in row) for row in zip(*(found[c] for c in columns), strict=True)]
@@ -165,14 +177,8 @@ def test_the_songs_answered_through_lsh_get_the_best_of_the_songs_sharing_a_whol
     # 300 random songs; those with exact work above 60 are answered through 6 bands of 2 values. Their
     # candidates, worked out here from the signatures alone: every song equal to them on a whole band
     # (no bucket is cut: max_bucket 1000). Their answer: the 5 best candidates by exact Jaccard of the sets.
-    rng = np.random.default_rng(11)
-    sets = {song: sorted(set(rng.integers(0, 60, rng.integers(1, 6)).tolist())) for song in range(100, 400)}
-    songs = np.array(sorted(sets), dtype=np.int64)
-    playlist_ids = np.array([p for s in songs for p in sets[s]], dtype=np.int64)
-    offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
-    signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(12))
-    track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
-    index = SongIndex.from_signatures(songs, signatures, playlist_ids, track_ids, 6, 2, 1000, exact_work=60)
+    sets, songs, signatures, edges = random_songs(np.random.default_rng(11), range(100, 400), 60, 6, num_perm=12)
+    index = SongIndex.from_signatures(songs, signatures, *edges, 6, 2, 1000, exact_work=60)
     members = {p: {s for s in sets if p in sets[s]} for p in range(60)}
     work = {s: sum(len(members[p]) for p in sets[s]) for s in sets}
     lsh_songs = [s for s in sorted(sets) if work[s] > 60]
@@ -226,13 +232,8 @@ def test_bands_read_twice_in_pieces_give_the_chunks_of_the_whole_bands():
     # (max_bucket 3). The worker's build, reading the signatures twice in shuffled pieces of 7 songs, must
     # keep exactly the chunks that chunking every song's keys of the whole bands gives.
     rng = np.random.default_rng(5)
-    sets = {song: sorted(set(rng.integers(0, 40, rng.integers(1, 5)).tolist())) for song in range(1000, 1400)}
-    songs = np.array(sorted(sets), dtype=np.int64)
-    playlist_ids = np.array([p for s in songs for p in sets[s]], dtype=np.int64)
-    offsets = np.r_[0, np.cumsum([len(sets[s]) for s in songs])]
-    signatures = signature_matrix(playlist_ids, offsets, *hash_coefficients(16))
-    track_ids = np.array([s for s in songs for _ in sets[s]], dtype=np.int64)
-    whole = SongIndex.from_signatures(songs, signatures, playlist_ids, track_ids, 8, 2, 3, exact_work=40)
+    _, songs, signatures, edges = random_songs(rng, range(1000, 1400), 40, 5, num_perm=16)
+    whole = SongIndex.from_signatures(songs, signatures, *edges, 8, 2, 3, exact_work=40)
     assert 20 < len(whole.query_rows) < 380  # both kinds of songs are there
     assert whole.stats.buckets_cut > 0
 
