@@ -120,7 +120,7 @@ def query_band_chunks(
     """``band_chunks`` of only the buckets that hold one of ``query_rows`` (sorted song rows): the chunks
     the queries can reach, the same as in the whole band. ``chunk_of`` is per query row, ``members``
     are song rows; the figures count the kept buckets."""
-    kept = np.flatnonzero(in_sorted(np.sort(bucket_keys[query_rows]), bucket_keys))
+    kept = np.flatnonzero(found_in_sorted(np.sort(bucket_keys[query_rows]), bucket_keys)[1])
     return kept_band_chunks(kept, bucket_keys[kept], order_keys[kept], query_rows, max_bucket)
 
 
@@ -133,13 +133,6 @@ def kept_band_chunks(
     chunks, stats = band_chunks(bucket_keys, order_keys, max_bucket)
     chunk_of = chunks.chunk_of[np.searchsorted(kept_rows, query_rows)]
     return BandChunks(chunk_of, chunks.offsets, kept_rows[chunks.members].astype(np.int32)), stats
-
-
-def in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is one of ``sorted_values`` (ascending)."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(values), dtype=bool)
-    return sorted_values[np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)] == values
 
 
 def band_keys(signatures: np.ndarray, band: int, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,12 +165,19 @@ def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.r_[0, np.cumsum(sizes)[:-1]], sizes) + np.arange(sizes.sum())
 
 
-def positions_in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Where each of ``values`` is in ``sorted_values`` (ascending, distinct), and how many are not there."""
+def found_in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``values`` is in ``sorted_values`` (ascending; of equal values, the first), and whether
+    it is there at all."""
     position = np.searchsorted(sorted_values, values)
     if len(sorted_values) == 0:
-        return position, len(values)
-    return position, int((sorted_values[np.minimum(position, len(sorted_values) - 1)] != values).sum())
+        return position, np.zeros(len(values), dtype=bool)
+    return position, sorted_values[np.minimum(position, len(sorted_values) - 1)] == values
+
+
+def positions_in_sorted(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where each of ``values`` is in ``sorted_values`` (ascending, distinct), and how many are not there."""
+    position, found = found_in_sorted(sorted_values, values)
+    return position, int((~found).sum())
 
 
 def _positions_in_group(keys: np.ndarray) -> np.ndarray:
@@ -348,9 +348,9 @@ def lsh_band_keys(
     for track_ids, signatures in signature_batches:
         _check_width(signatures, band_numbers, rows_per_band)
         rows = sets.rows_of(track_ids)
-        mine = in_sorted(queries, rows)
+        position, mine = found_in_sorted(queries, rows)
         if mine.any():
-            position = np.searchsorted(queries, rows[mine])
+            position = position[mine]
             found[position] = True
             for j, band in enumerate(band_numbers):
                 keys[j, position] = band_keys(signatures[mine], int(band), rows_per_band)[0]
@@ -378,7 +378,7 @@ def kept_band_songs(
         rows = coverage.add(sets.rows_of(track_ids))
         for j, band in enumerate(band_numbers):
             key, order = band_keys(signatures, int(band), rows_per_band)
-            hit = in_sorted(wanted[j], key)
+            hit = found_in_sorted(wanted[j], key)[1]
             parts[j].append((rows[hit], key[hit], order[hit]))
     coverage.check()
     kept = []
